@@ -1,0 +1,160 @@
+"""Plain data for the engine: a snapshot of a unit subtree (or the whole enterprise), free of Django.
+
+The loader (``cascade.loader``) fills a Snapshot from the database in a fixed number of queries; scoring,
+roll-up, graph analyses and rendering read only these dataclasses, so they are tested without a database
+and never issue a query per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ActualPoint:
+    period: dt.date
+    value: float
+    note: str = ""
+
+
+@dataclass(slots=True)
+class UnitData:
+    id: int
+    code: str
+    name: str
+    kind: str = ""
+    parent_id: int | None = None
+    display_order: int = 0
+
+
+@dataclass(slots=True)
+class MapData:
+    id: int
+    unit_id: int
+    title: str
+    mission: str = ""
+    vision: str = ""
+    red_flag_percent: float = 10.0
+    rollup: str = "weighted_average"  # or "worst_child"
+
+
+@dataclass(slots=True)
+class PerspectiveData:
+    id: int
+    map_id: int
+    code: str
+    name: str
+    position: int = 0  # 0 is the top band
+    weight: float = 1.0
+
+
+@dataclass(slots=True)
+class ThemeData:
+    id: int
+    map_id: int
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class ObjectiveData:
+    id: int
+    map_id: int
+    unit_id: int
+    perspective_id: int
+    code: str
+    name: str
+    theme_id: int | None = None
+    description: str = ""
+    owner: str = ""  # username, "" when none
+    weight: float = 1.0
+
+
+@dataclass(slots=True)
+class MeasureData:
+    id: int
+    objective_id: int
+    code: str
+    name: str
+    units: str = ""
+    polarity: str = "increasing"  # increasing | decreasing | closer
+    scoring: str = "goal_red_flag"  # goal_red_flag | goal_only | yes_no
+    frequency: str = "quarterly"  # monthly | quarterly | semiannual | annual | biennial
+    baseline: float | None = None
+    target: float | None = None
+    red_flag: float | None = None
+    tolerance: float | None = None
+    red_tolerance: float | None = None
+    weight: float = 1.0
+    owner: str = ""
+    source: str = ""
+    actuals: list[ActualPoint] = field(default_factory=list)  # sorted by period, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneData:
+    id: int
+    name: str
+    due: dt.date
+    done: dt.date | None = None
+
+
+@dataclass(slots=True)
+class InitiativeData:
+    id: int
+    unit_id: int
+    code: str
+    name: str
+    owner: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+    budget: float = 0.0
+    spent: float = 0.0
+    percent_complete: float = 0.0
+    status_note: str = ""
+    description: str = ""
+    milestones: list[MilestoneData] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CauseLink:
+    cause_id: int
+    effect_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentLink:
+    objective_id: int  # the supporting objective (lower unit)
+    supports_id: int  # the supported objective (ancestor unit)
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactLink:
+    initiative_id: int
+    objective_id: int
+    weight: float = 1.0
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything the engine needs about a set of units. Dicts are keyed by database id."""
+
+    units: dict[int, UnitData] = field(default_factory=dict)
+    maps: dict[int, MapData] = field(default_factory=dict)
+    perspectives: dict[int, PerspectiveData] = field(default_factory=dict)
+    themes: dict[int, ThemeData] = field(default_factory=dict)
+    objectives: dict[int, ObjectiveData] = field(default_factory=dict)
+    measures: dict[int, MeasureData] = field(default_factory=dict)
+    initiatives: dict[int, InitiativeData] = field(default_factory=dict)
+    causes: list[CauseLink] = field(default_factory=list)
+    alignments: list[AlignmentLink] = field(default_factory=list)
+    impacts: list[ImpactLink] = field(default_factory=list)
+
+    def map_of_unit(self, unit_id: int) -> MapData | None:
+        for m in self.maps.values():
+            if m.unit_id == unit_id:
+                return m
+        return None

@@ -1,0 +1,8 @@
+"""URL map. Pages, API and admin are mounted here; the cascade app brings its own urls."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
