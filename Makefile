@@ -19,7 +19,9 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  log=$$(mktemp); \
+	  if ! ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	         --no-install-recommends $$missing ) >$$log 2>&1; then cat $$log; echo "apt-get failed"; exit 1; fi; \
 	fi
 
 $(VENV)/.installed: requirements.lock pyproject.toml
