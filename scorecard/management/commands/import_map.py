@@ -1,0 +1,58 @@
+"""``manage.py import_map FILE [--dry-run]``: load a scorecard/v1 YAML file, all of it or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from scorecard.mapfile import import_map
+
+
+class Command(BaseCommand):
+    help = (
+        "Import strategy maps, measures, actuals, initiatives and people from a scorecard/v1 YAML file "
+        "(docs/format.md). Upsert by codes: what the file names is created or updated, nothing is deleted. "
+        "The whole file is validated first; on any error every error is listed as FILE:LINE: CODE: message, "
+        "nothing is written and the command exits non-zero."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("file", help="the YAML file to import ('-' reads standard input)")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="validate everything and print what would be created or updated, without writing anything",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["file"]
+        text = read_text(name)
+        result = import_map(text, dry_run=options["dry_run"])
+        if result.errors:
+            for error in result.errors:
+                self.stderr.write(f"{name}:{error.line}: {error.code}: {error.message}")
+            count = len(result.errors)
+            raise CommandError(f"{count} error{'s' if count != 1 else ''} in {name}; nothing was written.")
+        for line in result.summary():
+            self.stdout.write(line)
+        if result.dry_run:
+            self.stdout.write(self.style.WARNING(f"Dry run: {name} is valid; nothing was written."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Imported {name}."))
+
+
+def read_text(name: str) -> str:
+    if name == "-":
+        import sys
+
+        return sys.stdin.read()
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{name}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise CommandError(f"{name}: cannot read ({exc.strerror})") from None
