@@ -587,13 +587,13 @@ class DocumentReader(Reader):
             if rm is None:
                 spec.ok = False
                 continue
-            self.check_keys(rm, role, ROLE_KEYS, ["unit", "role"])
             unit = self.value(rm, "unit", role, "ref", store=False, nullable=False)
-            self.value(rm, "role", role, "enum", choices=list(Role.values), nullable=False)
             if isinstance(unit, str):
                 role.unit = unit
                 role.label = f"{spec.code}@{unit}"
-                role.lines["unit"] = rm.lines["unit"]
+            self.check_keys(rm, role, ROLE_KEYS, ["unit", "role"])
+            self.value(rm, "role", role, "enum", choices=list(Role.values), nullable=False)
+            if isinstance(unit, str):
                 spec.children["roles"].append(role)
         return spec if spec.code else None
 
