@@ -148,6 +148,45 @@ SCORECARD_VIEWERS_SEE_ALL = env_bool("SCORECARD_VIEWERS_SEE_ALL", True)
 GRAPHVIZ_TIMEOUT_SECONDS = env_int("GRAPHVIZ_TIMEOUT_SECONDS", 30)
 GRAPHVIZ_MAX_NODES = env_int("GRAPHVIZ_MAX_NODES", 1500)
 
+# The REST API (scorecard/api, cascade/api). JSON only outside DEBUG: the browsable API renders HTML.
+# Tokens for scripts, the session (with CSRF) for the browser; Basic only in tests (PBKDF2 on every request).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        *(["rest_framework.authentication.BasicAuthentication"] if TESTING else []),
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "scorecard.api.pagination.Pages",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "scorecard.api.schema.ScorecardAutoSchema",
+    "EXCEPTION_HANDLER": "scorecard.api.exceptions.handler",
+    "COERCE_DECIMAL_TO_STRING": False,
+    "URL_FORMAT_OVERRIDE": None,  # no ?format=: render endpoints use ?fmt=
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Scorecard Cascade API",
+    "DESCRIPTION": "Strategy maps, measures, actuals and initiatives, scoped by org unit. PUT, PATCH and DELETE "
+                   "need If-Match with the ETag from GET (428 without, 412 when stale).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: the docs work offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

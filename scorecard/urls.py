@@ -1,8 +1,9 @@
 """URL map. Pages, API and admin are mounted here; the cascade app brings its own urls."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("scorecard.api.urls")),
 ]
