@@ -179,9 +179,15 @@ def _represent_float(dumper: Dumper, value: float) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:float", repr(value))
 
 
+# YAML 1.1 readers (other tools) take these for booleans; we read them as text but quote them anyway.
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
 def _represent_str(dumper: Dumper, value: str) -> yaml.Node:
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    if value.lower() in _YAML11_BOOLS:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_str(value)
 
 
