@@ -4,6 +4,7 @@ is upserted by codes."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scorecard.mapfile import MapError, export_map, import_map
 from scorecard.models import (
@@ -423,7 +426,8 @@ def test_unknown_keys_are_refused_at_every_level(base):
 @pytest.mark.parametrize(
     ("text", "line", "says"),
     [
-        ("format: scorecard/v1\nunits:\n  - code: NW\n    name: [Northwind\n", 5, "YAML syntax error"),
+        ("format: scorecard/v1\nunits:\n  - code: NW\n    name: [Northwind\n", 5,
+         "while parsing a flow sequence (started on line 4), expected ',' or ']'"),
         ("format: scorecard/v1\nunits:\n  - code: NW\n   name: Northwind\n", 4, "YAML syntax error"),
         ("format: scorecard/v1\nunits:\n\t- code: NW\n", 3, "YAML syntax error"),
         ("format: scorecard/v1\n---\nformat: scorecard/v1\n", 2, "YAML syntax error"),
@@ -726,3 +730,56 @@ def test_the_command_refuses_a_missing_file_clearly(db, tmp_path):
     with pytest.raises(CommandError, match="nope.yaml: no such file"):
         call_command("import_map", str(tmp_path / "nope.yaml"))
 
+
+
+def test_a_perspective_with_an_error_is_reported_once_not_again_by_its_objectives(db):
+    text = doc("""\
+        units:
+          - code: X
+            name: X
+            map:
+              title: X
+              perspectives: [{code: M, name: Mission, weight: heavy}]
+              themes: [{code: T, name: [not text]}]
+              objectives:
+                - {code: M1, name: One, perspective: M}
+                - {code: M2, name: Two, perspective: M, theme: T}
+        """)
+    errors = refused(text)
+    assert [(e.line, e.code) for e in errors] == [(7, "X:M"), (8, "X:T")]
+
+
+# A mangled file never raises and never writes part of itself: delete, duplicate or garble any line.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_mangling_of_a_good_file_raises_or_writes_half(base, data):
+    lines = BASE.splitlines()
+    index = data.draw(st.integers(0, len(lines) - 1))
+    action = data.draw(st.sampled_from(["delete", "duplicate", "garble", "retype"]))
+    line = lines[index]
+    if action == "delete":
+        del lines[index]
+    elif action == "duplicate":
+        lines.insert(index, line)
+    elif action == "garble":
+        position = data.draw(st.integers(0, max(len(line) - 1, 0)))
+        char = data.draw(st.sampled_from([*":-{}[],\"' #&*!|>%@`\t", "x", "-1", ".nan", "2026-02-30"]))
+        lines[index] = line[:position] + char + line[position + 1:]
+    else:
+        junk = data.draw(st.sampled_from(["-1", ".inf", "[]", "{}", "null", "true", "2026-13-01", "'x y'", "1e400"]))
+        lines[index] = re.sub(r":\s.*$", f": {junk}", line, count=1) if ": " in line else line
+    text = "\n".join(lines) + "\n"
+    before = state()
+    result = import_map(text)
+    if result.errors:
+        assert state() == before
+        assert all(e.line >= 1 and e.code and e.message for e in result.errors)
+
+
+def test_the_example_in_the_format_documentation_imports_cleanly(db):
+    text = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    result = import_map(example)
+    assert result.errors == []
+    assert Alignment.objects.count() == 2 and Impact.objects.count() == 2 and Actual.objects.count() == 2
+    assert Perspective.objects.filter(map__unit__code="NW-RET").count() == 4

@@ -334,14 +334,21 @@ class Writer:
         u = spec.unit
         values = dict(spec.fields)
         if "perspective" in spec.refs:
-            values["perspective_id"] = self.perspectives[(u, spec.refs["perspective"].split(":")[-1])].pk
+            perspective = self.perspectives.get((u, spec.refs["perspective"].split(":")[-1]))
+            if perspective is None:  # its definition in the file failed
+                return self.missing(spec, f"perspective {spec.refs['perspective']}")
+            values["perspective_id"] = perspective.pk
         if "theme" in spec.refs:
-            theme = spec.refs["theme"]
-            values["theme_id"] = None if theme is None else self.themes[(u, theme.split(":")[-1])].pk
+            theme_code = spec.refs["theme"]
+            theme = None if theme_code is None else self.themes.get((u, theme_code.split(":")[-1]))
+            if theme_code is not None and theme is None:
+                return self.missing(spec, f"theme {theme_code}")
+            values["theme_id"] = theme.pk if theme else None
         if "owner" in spec.refs:
             values["owner_id"] = getattr(self.user(spec.refs["owner"]), "pk", None)
         obj = self.upsert(spec, "objectives", Objective, {"map": self.maps[u], "code": spec.code}, values)
         self.objectives[(u, spec.code)] = obj
+        return None
 
     def write_measure(self, obj_spec: Spec, spec: Spec) -> None:
         if not spec.ok:

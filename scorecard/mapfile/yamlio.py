@@ -138,7 +138,11 @@ def parse(text: str) -> Any:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
-            parts = [p for p in (exc.context, exc.problem) if p]
+            context = exc.context
+            if context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
+                # An unclosed bracket is noticed at the end of the file: say where it was opened.
+                context += f" (started on line {exc.context_mark.line + 1})"
+            parts = [p for p in (context, exc.problem) if p]
             raise YamlSyntaxError(line, "YAML syntax error: " + ", ".join(parts)) from None
         except yaml.YAMLError as exc:
             raise YamlSyntaxError(1, f"YAML syntax error: {exc}") from None
