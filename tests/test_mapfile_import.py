@@ -631,12 +631,23 @@ def test_people_are_created_without_passwords_with_roles_and_the_executive_flag(
              roles: [{unit: RET, role: viewer}, {unit: WHS, role: updater}]}
           - {username: bob}
         """)
-    assert import_map(text).errors == []
+    result = import_map(text)
+    assert result.errors == []
+    assert result.counts["people"] == {"updated": 1, "created": 1}
     alice.refresh_from_db()
     assert (alice.first_name, alice.last_name, alice.email) == ("Alice", "de la Cruz", "alice@example.org")
     assert not alice.groups.filter(name=EXECUTIVES_GROUP).exists()
     assert sorted(Membership.objects.values_list("unit__code", "role")) == [("RET", "viewer"), ("WHS", "updater")]
     assert not get_user_model().objects.get(username="bob").has_usable_password()
+
+
+def test_taking_someone_out_of_the_executives_counts_as_an_update(base):
+    result = import_map(doc("""\
+        people:
+          - {username: alice, executive: false}
+        """))
+    assert result.errors == [] and result.counts["people"] == {"updated": 1}
+    assert not get_user_model().objects.filter(groups__name=EXECUTIVES_GROUP).exists()
 
 
 def test_a_bad_email_is_refused_on_its_line(base):

@@ -265,6 +265,7 @@ class Writer:
     def write_person(self, spec: Spec) -> None:
         if not spec.ok:
             return
+        unchanged_before = self.counts.get("people", Counter())["unchanged"]
         user = self.upsert(
             spec, "people", get_user_model(), {"username": spec.code}, spec.fields,
             # No password from a file: an administrator sets it (or load_demo for the demo's own people).
@@ -274,10 +275,16 @@ class Writer:
         if user is not None and "executive" in spec.refs:
             group, _ = Group.objects.get_or_create(name=EXECUTIVES_GROUP)
             is_member = user.groups.filter(pk=group.pk).exists()
-            if spec.refs["executive"] and not is_member:
-                user.groups.add(group)
-            elif not spec.refs["executive"] and is_member:
-                user.groups.remove(group)
+            if spec.refs["executive"] != is_member:
+                if is_member:
+                    user.groups.remove(group)
+                else:
+                    user.groups.add(group)
+                people = self.counts["people"]
+                if people["unchanged"] > unchanged_before:  # the group was this person's only change
+                    people.subtract(unchanged=1)
+                    people["updated"] += 1
+                    people += Counter()  # drop the zero count: Counter arithmetic keeps positives only
 
     def write_unit(self, spec: Spec) -> None:
         if not spec.ok:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,6 @@ class Command(BaseCommand):
 
 def read_text(name: str) -> str:
     if name == "-":
-        import sys
-
         return sys.stdin.read()
     path = Path(name)
     try:
