@@ -74,6 +74,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The pages' filters (status badges, numbers, trends) live with the pages in cascade/web.
+            "libraries": {"web": "cascade.web.tags"},
         },
     },
 ]
