@@ -77,6 +77,10 @@ class DomainSerializer(serializers.ModelSerializer):
         return obj
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Unknown keys are errors, as in the YAML format: a misspelt field must not be silently dropped.
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         obj = self.build(attrs)
         try:
             obj.full_clean()
