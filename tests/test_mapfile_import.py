@@ -794,3 +794,15 @@ def test_the_example_in_the_format_documentation_imports_cleanly(db):
     assert result.errors == []
     assert Alignment.objects.count() == 2 and Impact.objects.count() == 2 and Actual.objects.count() == 2
     assert Perspective.objects.filter(map__unit__code="NW-RET").count() == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("format: scorecard/v1\nunits: " + "[" * 5000 + "]" * 5000 + "\n", 1, "nested too deeply"),
+        ("format: scorecard/v1\na: &a [1, 2]\nb: &b [*a, *a]\nunits: [*b, *b]\n", 2, "aliases of lists or mappings"),
+    ],
+    ids=["deep nesting", "billion laughs"],
+)
+def test_hostile_yaml_is_refused_without_a_traceback(db, text, line, says):
+    one_error(refused(text), line=line, code="YAML", says=says)

@@ -104,23 +104,30 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _build(loader: Loader, node: yaml.Node) -> Any:
+def _build(loader: Loader, node: yaml.Node, seen: set[int]) -> Any:
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # An alias repeats a whole subtree; nested aliases grow exponentially ("billion laughs"), and a
+        # strategy map never needs them.
+        if id(node) in seen:
+            raise YamlSyntaxError(_line(node), "YAML aliases of lists or mappings are not supported "
+                                               "(this one, anchored here, is used again with *name)")
+        seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         result = LDict()
         result.line, result.lines, result.duplicates, result.bad_keys = _line(node), {}, [], []
         for key_node, value_node in node.value:
-            key = _build(loader, key_node)
+            key = _build(loader, key_node, seen)
             if not isinstance(key, str):
                 result.bad_keys.append((key, _line(key_node)))
                 continue
             if key in result:
                 result.duplicates.append((key, _line(key_node)))
                 continue
-            result[key] = _build(loader, value_node)
+            result[key] = _build(loader, value_node, seen)
             result.lines[key] = _line(key_node)
         return result
     if isinstance(node, yaml.SequenceNode):
-        items = LList(_build(loader, item) for item in node.value)
+        items = LList(_build(loader, item, seen) for item in node.value)
         items.line, items.lines = _line(node), [_line(item) for item in node.value]
         return items
     try:
@@ -146,7 +153,12 @@ def parse(text: str) -> Any:
             raise YamlSyntaxError(line, "YAML syntax error: " + ", ".join(parts)) from None
         except yaml.YAMLError as exc:
             raise YamlSyntaxError(1, f"YAML syntax error: {exc}") from None
-        return None if node is None else _build(loader, node)
+        except RecursionError:
+            raise YamlSyntaxError(1, "YAML nested too deeply") from None
+        try:
+            return None if node is None else _build(loader, node, set())
+        except RecursionError:
+            raise YamlSyntaxError(1, "YAML nested too deeply") from None
     finally:
         loader.dispose()
 
