@@ -152,6 +152,10 @@ class Snapshot:
     causes: list[CauseLink] = field(default_factory=list)
     alignments: list[AlignmentLink] = field(default_factory=list)
     impacts: list[ImpactLink] = field(default_factory=list)
+    # Ancestor units loaded for context only (``cascade.loader`` with a subtree): their maps, perspectives,
+    # themes, objectives and cause-effect links are present, their measures and initiatives are not, so the
+    # roll-up leaves their scores out rather than computing them from partial data.
+    context_unit_ids: set[int] = field(default_factory=set)
 
     def map_of_unit(self, unit_id: int) -> MapData | None:
         for m in self.maps.values():

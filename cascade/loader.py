@@ -1,0 +1,183 @@
+"""Database -> ``cascade.snapshot.Snapshot`` in a fixed number of queries (twelve), whatever the data size.
+
+``load_snapshot(None)`` loads the whole enterprise. ``load_snapshot(unit)`` (or an iterable of units) loads:
+
+- in full, the unit and, with ``subtree=True`` (the default), all its descendants: units, maps, perspectives,
+  themes, objectives, measures with their actuals, cause-effect links, alignments from these objectives,
+  initiatives with milestones and impacts (impacts may reach ancestor objectives);
+- for context, the proper ancestors of the selected units: units, maps, perspectives, themes, all their
+  objectives and the cause-effect links between them, so alignment, gaps and impact paths can be followed
+  upwards. Their ids are in ``snapshot.context_unit_ids``; their measures, initiatives and the alignments of
+  other branches are *not* loaded, so the roll-up leaves their scores out (an ancestor's score depends on the
+  whole enterprise: load ``None`` for that).
+
+Rows are read with ``values_list`` (no model instances): 360,000 actuals must load quickly. ``as_of`` leaves out
+actuals after that date; ``notes=False`` skips the actuals' commentary (the roll-up does not need it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q
+
+from cascade.snapshot import (
+    ActualPoint,
+    AlignmentLink,
+    CauseLink,
+    ImpactLink,
+    InitiativeData,
+    MapData,
+    MeasureData,
+    MilestoneData,
+    ObjectiveData,
+    PerspectiveData,
+    Snapshot,
+    ThemeData,
+    UnitData,
+)
+from scorecard.models import (
+    Actual,
+    Alignment,
+    CauseEffectLink,
+    Impact,
+    Initiative,
+    Measure,
+    Milestone,
+    Objective,
+    OrgUnit,
+    Perspective,
+    StrategyMap,
+    Theme,
+)
+
+QUERIES = 12  # what load_snapshot costs, whatever the size; pinned by tests/test_loader.py
+
+
+def _ancestor_ids(path: str) -> list[int]:
+    return [int(x) for x in path.strip("/").split("/") if x][:-1]
+
+
+def load_snapshot(
+    units: OrgUnit | Iterable[OrgUnit] | None = None,
+    *,
+    subtree: bool = True,
+    as_of: dt.date | None = None,
+    notes: bool = True,
+) -> Snapshot:
+    """Load the snapshot of ``units`` (see the module docstring for exactly what is included)."""
+    snap = Snapshot()
+    full_filter: Q | None  # which units are loaded in full; None = every unit
+    context_ids: set[int] = set()
+    selected: list[OrgUnit] = []
+    if units is None:
+        full_filter = None
+    else:
+        selected = [units] if isinstance(units, OrgUnit) else list(units)
+        full_filter = Q(pk__in=[u.pk for u in selected])
+        if subtree:
+            for u in selected:
+                full_filter |= Q(path__startswith=u.path)
+        for u in selected:
+            context_ids.update(_ancestor_ids(u.path))
+
+    # 1. units: the full set plus the context ancestors.
+    unit_qs = OrgUnit.objects.all()
+    if full_filter is not None:
+        unit_qs = unit_qs.filter(full_filter | Q(pk__in=context_ids))
+    rows = unit_qs.order_by("path").values_list(
+        "id", "code", "name", "kind", "parent_id", "display_order", "path"
+    )
+    full_paths = [u.path for u in selected] if full_filter is not None and subtree else []
+    selected_ids = {u.pk for u in selected} if full_filter is not None else set()
+    for uid, code, name, kind, parent_id, order, path in rows:
+        snap.units[uid] = UnitData(uid, code, name, kind, parent_id, order)
+        if full_filter is not None and uid not in selected_ids and not any(
+            path.startswith(p) for p in full_paths
+        ):
+            snap.context_unit_ids.add(uid)
+    all_ids = list(snap.units)
+    full_ids = [uid for uid in all_ids if uid not in snap.context_unit_ids]
+
+    def by_unit(qs: Any, field: str, ids: list[int]) -> Any:
+        return qs if full_filter is None else qs.filter(**{f"{field}__in": ids})
+
+    # 2-4. maps, perspectives, themes of every loaded unit.
+    for row in by_unit(StrategyMap.objects, "unit_id", all_ids).values_list(
+        "id", "unit_id", "title", "mission", "vision", "red_flag_percent", "rollup"
+    ):
+        snap.maps[row[0]] = MapData(*row)
+    unit_of_map = {m.id: m.unit_id for m in snap.maps.values()}
+    for row in by_unit(Perspective.objects, "map__unit_id", all_ids).values_list(
+        "id", "map_id", "code", "name", "position", "weight"
+    ):
+        snap.perspectives[row[0]] = PerspectiveData(*row)
+    for row in by_unit(Theme.objects, "map__unit_id", all_ids).values_list("id", "map_id", "code", "name"):
+        snap.themes[row[0]] = ThemeData(*row)
+
+    # 5. objectives of every loaded unit (context maps in full: gaps need all ancestor objectives).
+    for oid, map_id, pid, code, name, theme_id, desc, owner, weight in by_unit(
+        Objective.objects, "map__unit_id", all_ids
+    ).order_by("map_id", "perspective__position", "code").values_list(
+        "id", "map_id", "perspective_id", "code", "name", "theme_id", "description", "owner__username", "weight"
+    ):
+        snap.objectives[oid] = ObjectiveData(
+            oid, map_id, unit_of_map[map_id], pid, code, name, theme_id, desc, owner or "", weight
+        )
+
+    # 6. cause-effect links inside every loaded map. 7. alignments from fully loaded objectives.
+    for cause, effect in by_unit(CauseEffectLink.objects, "cause__map__unit_id", all_ids).values_list(
+        "cause_id", "effect_id"
+    ):
+        snap.causes.append(CauseLink(cause, effect))
+    alignment_qs = by_unit(Alignment.objects, "objective__map__unit_id", full_ids)
+    for objective_id, supports_id, weight in alignment_qs.values_list("objective_id", "supports_id", "weight"):
+        if supports_id in snap.objectives:
+            snap.alignments.append(AlignmentLink(objective_id, supports_id, weight))
+
+    # 8. measures, 9. actuals of fully loaded units.
+    for row in by_unit(Measure.objects, "map__unit_id", full_ids).order_by("objective_id", "code").values_list(
+        "id", "objective_id", "code", "name", "units", "polarity", "scoring", "frequency", "baseline", "target",
+        "red_flag", "tolerance", "red_tolerance", "weight", "owner__username", "source",
+    ):
+        snap.measures[row[0]] = MeasureData(*row[:14], owner=row[14] or "", source=row[15])
+    actual_qs = by_unit(Actual.objects, "measure__map__unit_id", full_ids)
+    if as_of is not None:
+        actual_qs = actual_qs.filter(period__lte=as_of)
+    actual_qs = actual_qs.order_by("measure_id", "period")
+    measures = snap.measures
+    current_id, bucket = None, None
+    # Rows arrive grouped by measure: look the list up once per measure, not once per row.
+    if notes:
+        for mid, period, value, note in actual_qs.values_list("measure_id", "period", "value", "note"):
+            if mid != current_id:
+                current_id, bucket = mid, measures[mid].actuals
+            bucket.append(ActualPoint(period, value, note))  # type: ignore[union-attr]
+    else:
+        for mid, period, value in actual_qs.values_list("measure_id", "period", "value"):
+            if mid != current_id:
+                current_id, bucket = mid, measures[mid].actuals
+            bucket.append(ActualPoint(period, value))  # type: ignore[union-attr]
+
+    # 10. initiatives, 11. milestones, 12. impacts of fully loaded units.
+    for row in by_unit(Initiative.objects, "unit_id", full_ids).order_by("unit_id", "code").values_list(
+        "id", "unit_id", "code", "name", "owner__username", "start", "end", "budget", "spent",
+        "percent_complete", "status_note", "description",
+    ):
+        snap.initiatives[row[0]] = InitiativeData(
+            row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], float(row[7]), float(row[8]),
+            row[9], row[10], row[11],
+        )
+    for mid, iid, name, due, done in by_unit(Milestone.objects, "initiative__unit_id", full_ids).order_by(
+        "initiative_id", "due", "name"
+    ).values_list("id", "initiative_id", "name", "due", "done"):
+        snap.initiatives[iid].milestones.append(MilestoneData(mid, name, due, done))
+    for iid, oid, weight, note in by_unit(Impact.objects, "initiative__unit_id", full_ids).values_list(
+        "initiative_id", "objective_id", "weight", "note"
+    ):
+        if oid in snap.objectives:
+            snap.impacts.append(ImpactLink(iid, oid, weight, note))
+    return snap
+
