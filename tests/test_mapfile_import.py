@@ -806,3 +806,26 @@ def test_the_example_in_the_format_documentation_imports_cleanly(db):
 )
 def test_hostile_yaml_is_refused_without_a_traceback(db, text, line, says):
     one_error(refused(text), line=line, code="YAML", says=says)
+
+
+def test_moving_a_unit_carries_its_subtree_and_keeps_alignment_rules(base):
+    text = doc("""\
+        units:
+          - {code: RET, name: Retail, parent: WHS}
+        """)
+    assert import_map(text).errors == []
+    ret_ec = OrgUnit.objects.get(code="RET-EC")
+    assert [u.code for u in ret_ec.ancestors()] == ["RET", "WHS", "NW"]
+    # WHS is now an ancestor of RET-EC, so RET-EC may support WHS's objectives; RET's may not support RET-EC's.
+    ok = doc("""\
+        units:
+          - code: RET-EC
+            name: E-commerce
+            parent: RET
+            map:
+              title: E-commerce plan
+              objectives:
+                - {code: F1, name: Online sales, perspective: F, supports: ["WHS:C1"]}
+        """)
+    assert import_map(ok).errors == []
+    assert Alignment.objects.filter(objective__code="F1", supports__map__unit__code="WHS").exists()
