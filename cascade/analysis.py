@@ -87,10 +87,12 @@ def unit_subtree(graph: nx.MultiDiGraph, unit_id: int) -> list[int]:
 
 
 def objectives_of_units(graph: nx.MultiDiGraph, unit_ids: list[int]) -> list[int]:
+    """Objective ids of these units, unit by unit, each unit's from the top band down, then by code."""
     result = []
     for uid in unit_ids:
-        result.extend(node_id(b) for b, _ in _out(graph, unit_node(uid), ("contains",))
-                      if _kind(graph, b) == "objective")
+        own = [b for b, _ in _out(graph, unit_node(uid), ("contains",)) if _kind(graph, b) == "objective"]
+        own.sort(key=lambda n: (graph.nodes[n].get("position", 0), graph.nodes[n]["code"], n))
+        result.extend(node_id(b) for b in own)
     return result
 
 
@@ -346,11 +348,20 @@ def objective_flow_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
 
 
 def leverage(graph: nx.MultiDiGraph, unit_id: int | None = None, *, top: int | None = None) -> list[Leverage]:
+    """Rank objectives by what lies downstream of them.
+
+    With ``unit_id`` the ranking covers the unit's subtree and is measured within the part of the map that
+    concerns the unit (its subtree's and its ancestors' objectives), so ``share`` and betweenness are not
+    diluted by unrelated branches of a large enterprise.
+    """
     flow = objective_flow_graph(graph)
     if unit_id is None:
         candidates = sorted(node_id(n) for n in flow)
     else:
-        candidates = objectives_of_units(graph, unit_subtree(graph, unit_id))
+        subtree = unit_subtree(graph, unit_id)
+        candidates = objectives_of_units(graph, subtree)
+        relevant = objectives_of_units(graph, subtree + unit_ancestors(graph, unit_id))
+        flow = flow.subgraph(objective_node(o) for o in relevant).copy()
     total = max(flow.number_of_nodes() - 1, 1)
     n = flow.number_of_nodes()
     if n > BETWEENNESS_SAMPLE:

@@ -2,7 +2,8 @@
 
 Nodes are strings ``"u:<id>"`` (unit), ``"o:<id>"`` (objective), ``"m:<id>"`` (measure), ``"i:<id>"``
 (initiative), with attributes ``kind`` ("unit" | "objective" | "measure" | "initiative"), ``id``, ``code``,
-``name`` and, on objectives, measures and initiatives, ``unit_id``; objectives also carry ``perspective_id``.
+``name`` and, on objectives, measures and initiatives, ``unit_id``; objectives also carry ``perspective_id`` and
+``position`` (their perspective's band, 0 at the top).
 Context units of a subtree snapshot get ``context=True``.
 
 Edges point the way influence flows, each with ``kind``:
@@ -55,8 +56,9 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
             graph.add_edge(unit_node(u.parent_id), unit_node(u.id), kind="contains")
     for o in snapshot.objectives.values():
         n = objective_node(o.id)
+        band = snapshot.perspectives[o.perspective_id].position if o.perspective_id in snapshot.perspectives else 0
         graph.add_node(n, kind="objective", id=o.id, code=o.code, name=o.name, unit_id=o.unit_id,
-                       perspective_id=o.perspective_id)
+                       perspective_id=o.perspective_id, position=band)
         graph.add_edge(unit_node(o.unit_id), n, kind="contains")
     for m in snapshot.measures.values():
         n = measure_node(m.id)

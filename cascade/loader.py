@@ -181,3 +181,17 @@ def load_snapshot(
             snap.impacts.append(ImpactLink(iid, oid, weight, note))
     return snap
 
+
+
+class UnknownUnit(LookupError):
+    """No unit has the code asked for; the message names it (commands turn it into a CommandError)."""
+
+
+def unit_by_code(code: str) -> OrgUnit:
+    """The unit with this code (one query), or UnknownUnit naming the code and the top-level units."""
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        tops = list(OrgUnit.objects.filter(parent__isnull=True).values_list("code", flat=True)[:10])
+        hint = f" Top-level units: {', '.join(tops)}." if tops else " There are no units yet (try load_demo)."
+        raise UnknownUnit(f"Unknown unit {code!r}: no unit has this code.{hint}")
+    return unit
