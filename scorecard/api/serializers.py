@@ -39,9 +39,39 @@ User = get_user_model()
 BASE_FIELDS = ("id", "version", "unit_code")
 
 
+class AnnotatedCharField(serializers.CharField):
+    """A read-only text that lists take from a query annotation (no related rows loaded per object) and single
+    objects from the ``source`` path; see ``ScopedViewSet.get_queryset``."""
+
+    def __init__(self, annotation: str, **kwargs: Any) -> None:
+        self.annotation = annotation
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        if self.annotation in instance.__dict__:
+            return instance.__dict__[self.annotation]
+        return super().get_attribute(instance)
+
+
+class UsernameField(serializers.SlugRelatedField):
+    """A user by username, read from a list's annotation when there is one (see AnnotatedCharField)."""
+
+    def __init__(self, annotation: str, **kwargs: Any) -> None:
+        self.annotation = annotation
+        super().__init__(slug_field="username", **kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        if self.annotation in instance.__dict__:
+            return instance.__dict__[self.annotation]
+        return super().get_attribute(instance)
+
+    def to_representation(self, obj: Any) -> Any:
+        return obj if isinstance(obj, str) else super().to_representation(obj)
+
+
 def owner_field() -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), allow_null=True, required=False,
+    return UsernameField(
+        "api_owner", queryset=User.objects.filter(is_active=True), allow_null=True, required=False,
         help_text="Username of the owner, or null.",
     )
 
@@ -72,6 +102,8 @@ class DomainSerializer(serializers.ModelSerializer):
     def build(self, attrs: dict[str, Any]) -> models.Model:
         # A copy: a refused write must leave the instance the view holds untouched.
         obj = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name in [n for n in obj.__dict__ if n.startswith("api_")]:
+            del obj.__dict__[name]  # list annotations would be stale after a move
         for name, value in attrs.items():
             setattr(obj, name, value)
         return obj
@@ -103,7 +135,7 @@ class DomainSerializer(serializers.ModelSerializer):
 
 
 class UnitSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="code")
 
     class Meta(DomainSerializer.Meta):
         model = OrgUnit
@@ -111,7 +143,7 @@ class UnitSerializer(DomainSerializer):
 
 
 class MapSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = StrategyMap
@@ -123,7 +155,7 @@ class MapSerializer(DomainSerializer):
 
 
 class PerspectiveSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="map.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="map.unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = Perspective
@@ -131,7 +163,7 @@ class PerspectiveSerializer(DomainSerializer):
 
 
 class ThemeSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="map.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="map.unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = Theme
@@ -139,7 +171,7 @@ class ThemeSerializer(DomainSerializer):
 
 
 class ObjectiveSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="map.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="map.unit.code")
     owner = owner_field()
 
     class Meta(DomainSerializer.Meta):
@@ -148,7 +180,7 @@ class ObjectiveSerializer(DomainSerializer):
 
 
 class LinkSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="cause.map.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="cause.map.unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = CauseEffectLink
@@ -156,10 +188,10 @@ class LinkSerializer(DomainSerializer):
 
 
 class AlignmentSerializer(DomainSerializer):
-    unit_code = serializers.CharField(
-        source="objective.map.unit.code", read_only=True, help_text="The supporting objective's unit."
+    unit_code = AnnotatedCharField(
+        "api_unit_code", source="objective.map.unit.code", help_text="The supporting objective's unit."
     )
-    supports_unit_code = serializers.CharField(source="supports.map.unit.code", read_only=True)
+    supports_unit_code = AnnotatedCharField("api_supports_unit_code", source="supports.map.unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = Alignment
@@ -168,7 +200,7 @@ class AlignmentSerializer(DomainSerializer):
 
 
 class MeasureSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="map.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="map.unit.code")
     owner = owner_field()
 
     class Meta(DomainSerializer.Meta):
@@ -180,8 +212,8 @@ class MeasureSerializer(DomainSerializer):
 
 
 class ActualSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="measure.map.unit.code", read_only=True)
-    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="measure.map.unit.code")
+    entered_by = UsernameField("api_entered_by", read_only=True, allow_null=True)
 
     class Meta(DomainSerializer.Meta):
         model = Actual
@@ -190,7 +222,7 @@ class ActualSerializer(DomainSerializer):
 
 
 class InitiativeSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="unit.code")
     owner = owner_field()
 
     class Meta(DomainSerializer.Meta):
@@ -202,7 +234,7 @@ class InitiativeSerializer(DomainSerializer):
 
 
 class ImpactSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="initiative.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="initiative.unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = Impact
@@ -210,7 +242,7 @@ class ImpactSerializer(DomainSerializer):
 
 
 class MilestoneSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="initiative.unit.code", read_only=True)
+    unit_code = AnnotatedCharField("api_unit_code", source="initiative.unit.code")
 
     class Meta(DomainSerializer.Meta):
         model = Milestone
@@ -218,8 +250,8 @@ class MilestoneSerializer(DomainSerializer):
 
 
 class MembershipSerializer(DomainSerializer):
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all())
+    unit_code = AnnotatedCharField("api_unit_code", source="unit.code")
+    user = UsernameField("api_user", queryset=User.objects.all())
 
     class Meta(DomainSerializer.Meta):
         model = Membership

@@ -8,10 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
+from django.db.models import F
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -41,6 +43,7 @@ WRITE_ACTIONS = ("update", "partial_update", "destroy")
 
 class ScopedViewSet(viewsets.ModelViewSet):
     permission_classes = [UnitScopedPermission]
+    filter_backends = [filters.FilterBackend, OrderingFilter]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     read_action = Action.VIEW
     write_action = Action.MANAGE
@@ -48,8 +51,20 @@ class ScopedViewSet(viewsets.ModelViewSet):
     action_requirements: dict[str, Action] = {}
     ordering_fields: tuple[str, ...] = ("id", "code", "name")
 
+    # Lists read the unit's code (and usernames) as annotations: one row per object, no related models built.
+    # Single objects load their relations (select_related), which the permission check needs anyway.
+    related: tuple[str, ...] = ()
+    list_annotations: dict[str, str] = {}
+
     def get_queryset(self) -> models.QuerySet[Any]:
         queryset = access.scope(self.request.user, super().get_queryset(), Action.VIEW)
+        if getattr(self, "action", None) == "list":
+            lookup = access.UNIT_LOOKUP[queryset.model]
+            annotations = {"api_unit_code": f"{lookup}__code" if lookup else "code", **self.list_annotations}
+            queryset = queryset.annotate(**{name: F(path) for name, path in annotations.items()})
+        else:
+            lookup = access.UNIT_LOOKUP[queryset.model]
+            queryset = queryset.select_related(*([lookup] if lookup else []), *self.related)
         if getattr(self, "action", None) in WRITE_ACTIONS:
             # Lock the row for the version compare-and-write; "of self" because outer joins (a nullable
             # owner) cannot be locked on PostgreSQL. SQLite ignores this: its IMMEDIATE transactions already
@@ -182,55 +197,63 @@ def results_errors(errors: dict[str, Any], data: Any) -> Response:
 
 
 class MapViewSet(ScopedViewSet):
-    queryset = StrategyMap.objects.select_related("unit")
+    queryset = StrategyMap.objects.all()
     serializer_class = serializers.MapSerializer
     filterset_class = filters.MapFilter
     ordering_fields = ("id", "title")
 
 
 class PerspectiveViewSet(ScopedViewSet):
-    queryset = Perspective.objects.select_related("map__unit")
+    queryset = Perspective.objects.all()
     serializer_class = serializers.PerspectiveSerializer
     filterset_class = filters.PerspectiveFilter
     ordering_fields = ("id", "code", "name", "position")
 
 
 class ThemeViewSet(ScopedViewSet):
-    queryset = Theme.objects.select_related("map__unit")
+    queryset = Theme.objects.all()
     serializer_class = serializers.ThemeSerializer
     filterset_class = filters.ThemeFilter
 
 
 class ObjectiveViewSet(ScopedViewSet):
-    queryset = Objective.objects.select_related("map__unit", "owner")
+    queryset = Objective.objects.all()
+    related = ("owner",)
+    list_annotations = {"api_owner": "owner__username"}
     serializer_class = serializers.ObjectiveSerializer
     filterset_class = filters.ObjectiveFilter
     ordering_fields = ("id", "code", "name", "weight")
 
 
 class LinkViewSet(ScopedViewSet):
-    queryset = CauseEffectLink.objects.select_related("cause__map__unit")
+    queryset = CauseEffectLink.objects.all()
     serializer_class = serializers.LinkSerializer
     filterset_class = filters.LinkFilter
     ordering_fields = ("id",)
 
 
 class AlignmentViewSet(ScopedViewSet):
-    queryset = Alignment.objects.select_related("objective__map__unit", "supports__map__unit")
+    queryset = Alignment.objects.all()
+    related = ("supports__map__unit",)
+    list_annotations = {"api_supports_unit_code": "supports__map__unit__code"}
     serializer_class = serializers.AlignmentSerializer
     filterset_class = filters.AlignmentFilter
     ordering_fields = ("id", "weight")
 
 
 class MeasureViewSet(ScopedViewSet):
-    queryset = Measure.objects.select_related("map__unit", "owner")
+    queryset = Measure.objects.all()
+    related = ("owner",)
+    list_annotations = {"api_owner": "owner__username"}
     serializer_class = serializers.MeasureSerializer
     filterset_class = filters.MeasureFilter
     ordering_fields = ("id", "code", "name", "weight")
 
 
 class ActualViewSet(ScopedViewSet):
-    queryset = Actual.objects.select_related("measure__map__unit", "entered_by")
+    queryset = Actual.objects.all()
+    related = ("entered_by",)
+    list_annotations = {"api_entered_by": "entered_by__username"}
     serializer_class = serializers.ActualSerializer
     filterset_class = filters.ActualFilter
     write_action = Action.UPDATE
@@ -241,7 +264,9 @@ class ActualViewSet(ScopedViewSet):
 
 
 class InitiativeViewSet(ScopedViewSet):
-    queryset = Initiative.objects.select_related("unit", "owner")
+    queryset = Initiative.objects.all()
+    related = ("owner",)
+    list_annotations = {"api_owner": "owner__username"}
     serializer_class = serializers.InitiativeSerializer
     filterset_class = filters.InitiativeFilter
     progress_fields = frozenset({"percent_complete", "spent", "status_note"})
@@ -249,14 +274,14 @@ class InitiativeViewSet(ScopedViewSet):
 
 
 class ImpactViewSet(ScopedViewSet):
-    queryset = Impact.objects.select_related("initiative__unit")
+    queryset = Impact.objects.all()
     serializer_class = serializers.ImpactSerializer
     filterset_class = filters.ImpactFilter
     ordering_fields = ("id", "weight")
 
 
 class MilestoneViewSet(ScopedViewSet):
-    queryset = Milestone.objects.select_related("initiative__unit")
+    queryset = Milestone.objects.all()
     serializer_class = serializers.MilestoneSerializer
     filterset_class = filters.MilestoneFilter
     progress_fields = frozenset({"done"})
@@ -266,7 +291,9 @@ class MilestoneViewSet(ScopedViewSet):
 class MembershipViewSet(ScopedViewSet):
     """Who holds which role where: executives only, reading included."""
 
-    queryset = Membership.objects.select_related("unit", "user")
+    queryset = Membership.objects.all()
+    related = ("user",)
+    list_annotations = {"api_user": "user__username"}
     serializer_class = serializers.MembershipSerializer
     filterset_class = filters.MembershipFilter
     read_action = Action.ADMINISTER
