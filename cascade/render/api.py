@@ -1,0 +1,230 @@
+"""The public rendering functions: what the commands, the web pages and the REST API call.
+
+Each takes model instances the caller has already checked access to (through ``scorecard.access``), loads one
+snapshot (a fixed number of queries, ``cascade.loader``), scores it (``cascade.rollup``), builds the DOT
+(``cascade.render.dot``) and lays it out (``cascade.render.runner``, cached). Bad arguments and Graphviz trouble
+raise ``RenderError`` with a message for the user and a ``code`` (``bad_request``, ``too_large``, ``timeout``,
+``graphviz_missing``, ``graphviz_failed``) that a view can map to a status.
+
+    render_map(unit, as_of=date(2026, 9, 30), fmt="pdf", paper="a3")   -> Rendered(data, content_type, filename)
+    render_cascade(unit, depth=2, aligned_only=True)
+    render_impact(initiative)
+    render_drivers(objective)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cascade.analysis import drivers as analyse_drivers
+from cascade.analysis import impact as analyse_impact
+from cascade.graph import build_graph
+from cascade.loader import load_snapshot
+from cascade.render.dot import (
+    PAPERS,
+    GraphJob,
+    NodeFacts,
+    PathEdge,
+    cascade_dot,
+    map_dot,
+    paths_dot,
+)
+from cascade.render.escape import css_token
+from cascade.render.runner import FORMATS, RenderError, render_job
+from cascade.rollup import Scores, compute_scores
+from cascade.snapshot import Snapshot
+from scorecard.models import Initiative, Objective, OrgUnit
+
+DEFAULT_DPI = 150
+DPI_RANGE = (36, 600)
+HEALTH_WORDS = {"not_started": "not started", "complete": "complete", "on_track": "on track",
+                "behind": "behind schedule", "at_risk": "at risk"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    content_type: str
+    filename: str
+
+
+def _check(fmt: str, paper: str, dpi: int | None) -> None:
+    if fmt not in FORMATS:
+        raise RenderError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.", code="bad_request")
+    if paper not in PAPERS:
+        raise RenderError(f"Unknown paper {paper!r}: choose one of {', '.join(PAPERS)}.", code="bad_request")
+    if dpi is not None and not DPI_RANGE[0] <= int(dpi) <= DPI_RANGE[1]:
+        raise RenderError(f"dpi {dpi} is out of range: choose {DPI_RANGE[0]} to {DPI_RANGE[1]}.",
+                          code="bad_request")
+
+
+def _paper_for(fmt: str, paper: str) -> str | None:
+    # SVG is for the screen: natural size, scaled by CSS. Print formats (and DOT for people who print) get
+    # the one-page layout for the paper.
+    return None if fmt == "svg" else paper
+
+
+def _finish(job: GraphJob, fmt: str, dpi: int | None, stem: str) -> Rendered:
+    data = render_job(job, fmt, dpi=(dpi or DEFAULT_DPI) if fmt == "png" else None)
+    return Rendered(data=data, content_type=FORMATS[fmt], filename=f"{stem}.{fmt}")
+
+
+def _num(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def objective_facts(snapshot: Snapshot, scores: Scores) -> dict[int, NodeFacts]:
+    """Status, score and the latest values (for the tooltip) of every scored objective in the snapshot."""
+    latest: dict[int, list[str]] = {}
+    for measure in sorted(snapshot.measures.values(), key=lambda m: m.code):
+        ms = scores.measures.get(measure.id)
+        if ms is None or ms.actual is None:
+            continue
+        lines = latest.setdefault(measure.objective_id, [])
+        if len(lines) < 4:
+            units = f" {measure.units}" if measure.units else ""
+            period = f" ({ms.period.isoformat()})" if ms.period else ""
+            lines.append(f"{measure.code} {measure.name}: {_num(ms.actual)}{units}{period}")
+    return {
+        oid: NodeFacts(status=node.status, score=node.score, latest="\n".join(latest.get(oid, [])))
+        for oid, node in scores.objectives.items()
+    }
+
+
+def _unit_facts(scores: Scores) -> Mapping[int, NodeFacts]:
+    return {uid: NodeFacts(status=node.status, score=node.score) for uid, node in scores.units.items()}
+
+
+def _as_of(as_of: dt.date | None) -> dt.date:
+    return as_of or dt.date.today()
+
+
+def render_map(
+    unit: OrgUnit,
+    *,
+    as_of: dt.date | None = None,
+    status: bool = True,
+    fmt: str = "svg",
+    paper: str = "a4",
+    dpi: int | None = None,
+) -> Rendered:
+    """The strategy map of ``unit``: with ``status`` coloured as of ``as_of`` (default today), else the drafting map.
+
+    Loads the unit's subtree, because an objective's score includes the objectives aligned to it from below.
+    """
+    _check(fmt, paper, dpi)
+    day = _as_of(as_of)
+    snapshot = load_snapshot(unit, subtree=status, as_of=day, notes=False)
+    if snapshot.map_of_unit(unit.pk) is None:
+        raise RenderError(f"Unit {unit.code} has no strategy map yet.", code="bad_request")
+    facts = objective_facts(snapshot, compute_scores(snapshot, day)) if status else None
+    job = map_dot(snapshot, unit.pk, facts=facts, as_of=day if status else None, paper=_paper_for(fmt, paper))
+    stem = f"{job.name}-{day.isoformat()}" if status else f"{job.name}-draft"
+    return _finish(job, fmt, dpi, stem)
+
+
+def render_cascade(
+    unit: OrgUnit,
+    *,
+    depth: int | None = 2,
+    as_of: dt.date | None = None,
+    aligned_only: bool = False,
+    status: bool = True,
+    fmt: str = "svg",
+    paper: str = "a4",
+    dpi: int | None = None,
+) -> Rendered:
+    """``unit`` and its descendants down to ``depth`` levels (None: all), a cluster per unit, left to right.
+
+    ``aligned_only`` keeps only objectives that support or are supported by another objective in the view.
+    """
+    _check(fmt, paper, dpi)
+    if depth is not None and depth < 0:
+        raise RenderError(f"depth {depth} must be 0 or more.", code="bad_request")
+    day = _as_of(as_of)
+    snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
+    scores = compute_scores(snapshot, day) if status else None
+    job = cascade_dot(
+        snapshot, unit.pk, depth=depth, aligned_only=aligned_only,
+        facts=objective_facts(snapshot, scores) if scores else None,
+        unit_facts=_unit_facts(scores) if scores else None,
+        as_of=day if status else None, paper=_paper_for(fmt, paper),
+    )
+    return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}" if status else f"{job.name}-draft")
+
+
+def render_impact(
+    initiative: Initiative,
+    *,
+    as_of: dt.date | None = None,
+    status: bool = True,
+    fmt: str = "svg",
+    paper: str = "a4",
+    dpi: int | None = None,
+) -> Rendered:
+    """``initiative`` and every path to the objectives it reaches (impacts, cause-effect links, alignment up).
+
+    Loads the whole enterprise: paths climb into ancestor units and their scores depend on every unit below.
+    """
+    _check(fmt, paper, dpi)
+    day = _as_of(as_of)
+    snapshot = load_snapshot(None, as_of=day, notes=False)
+    scores = compute_scores(snapshot, day)
+    result = analyse_impact(build_graph(snapshot), initiative.pk, scores)
+    edges = [PathEdge(("i", initiative.pk), ("o", link.objective_id), "impacts")
+             for link in snapshot.impacts if link.initiative_id == initiative.pk]
+    edges += [PathEdge(("o", a), ("o", b), kind) for a, b, kind in result.edges]
+    unit = snapshot.units[initiative.unit_id]
+    health = scores.initiatives.get(initiative.pk)
+    line = f"{initiative.percent_complete:.0f}% complete"
+    if health is not None and status:
+        line += f", {HEALTH_WORDS.get(health.health, health.health)}"
+    reached = len(result.reached)
+    job = paths_dot(
+        snapshot, title=f"Impact of {unit.code}: {initiative.code} {initiative.name} · reaches {reached} objective"
+                        + ("" if reached == 1 else "s"),
+        focus=("i", initiative.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
+        initiative_lines={initiative.pk: line}, as_of=day if status else None, paper=_paper_for(fmt, paper),
+        name=f"impact-{css_token(unit.code)}-{css_token(initiative.code)}",
+    )
+    return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
+
+
+def render_drivers(
+    objective: Objective,
+    *,
+    as_of: dt.date | None = None,
+    status: bool = True,
+    fmt: str = "svg",
+    paper: str = "a4",
+    dpi: int | None = None,
+) -> Rendered:
+    """What moves ``objective``: its causes and supporting objectives (transitively) and their initiatives."""
+    _check(fmt, paper, dpi)
+    day = _as_of(as_of)
+    unit = OrgUnit.objects.get(strategy_map__objectives=objective)
+    snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
+    scores = compute_scores(snapshot, day)
+    result = analyse_drivers(build_graph(snapshot), objective.pk, scores)
+    causes = {(c.cause_id, c.effect_id) for c in snapshot.causes}
+    edges: list[PathEdge] = []
+    for driver in result.objectives:
+        for a, b in zip(driver.path, driver.path[1:], strict=False):
+            edges.append(PathEdge(("o", a), ("o", b), "causes" if (a, b) in causes else "supports"))
+    lines: dict[int, str] = {}
+    for ini in result.initiatives:
+        edges += [PathEdge(("i", ini.initiative_id), ("o", oid), "impacts") for oid in ini.objective_ids]
+        data = snapshot.initiatives[ini.initiative_id]
+        lines[ini.initiative_id] = f"{data.percent_complete:.0f}% complete" + (
+            f", {HEALTH_WORDS.get(ini.health, ini.health)}" if ini.health and status else "")
+    target = snapshot.objectives[objective.pk]
+    job = paths_dot(
+        snapshot, title=f"Drivers of {unit.code}: {target.code} {target.name} · {len(result.objectives)} "
+                        f"objectives, {len(result.initiatives)} initiatives",
+        focus=("o", objective.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
+        initiative_lines=lines, as_of=day if status else None, paper=_paper_for(fmt, paper),
+        name=f"drivers-{css_token(unit.code)}-{css_token(target.code)}",
+    )
+    return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
