@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from cascade.snapshot import ObjectiveData, Snapshot
+from cascade.snapshot import ActualSeries, ObjectiveData, Snapshot
 from scorecard.scoring import InitiativeHealth, MeasureScore, combine, initiative_health, score_measure, status_for
 
 
@@ -104,7 +104,8 @@ def compute_scores(snapshot: Snapshot, as_of: dt.date) -> Scores:
             pairs: list[tuple[float | None, float]] = []
             for m in measures_of[obj.id]:
                 actuals = m.actuals
-                ms = score_measure(m, actuals, as_of, red_flag_percent=pct, periods=[a.period for a in actuals])
+                periods = actuals.periods if isinstance(actuals, ActualSeries) else [a.period for a in actuals]
+                ms = score_measure(m, actuals, as_of, red_flag_percent=pct, periods=periods)
                 measure_scores[m.id] = ms
                 pairs.append((ms.score, m.weight))
             for sup_id, weight in supporters_of[obj.id]:

@@ -8,7 +8,10 @@ and never issue a query per row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from typing import overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +19,61 @@ class ActualPoint:
     period: dt.date
     value: float
     note: str = ""
+
+
+class ActualSeries(Sequence[ActualPoint]):
+    """A measure's actuals as parallel lists, oldest first: what ``cascade.loader`` puts in ``MeasureData.actuals``.
+
+    It reads like a list of ActualPoint (len, index, slice, iteration, ==, append), but keeps no object per value:
+    building 360,000 ActualPoint objects costs more than fetching the rows from the database. ``periods`` is
+    exposed so that scoring can bisect it directly. ``notes`` is None when the loader skipped the commentary.
+    """
+
+    __slots__ = ("notes", "periods", "values")
+
+    def __init__(
+        self,
+        periods: list[dt.date] | None = None,
+        values: list[float] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
+        self.periods = periods if periods is not None else []
+        self.values = values if values is not None else []
+        self.notes = notes
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    @overload
+    def __getitem__(self, index: int) -> ActualPoint: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ActualPoint]: ...
+    def __getitem__(self, index: int | slice) -> ActualPoint | list[ActualPoint]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.periods)))]
+        note = self.notes[index] if self.notes is not None else ""
+        return ActualPoint(self.periods[index], self.values[index], note)
+
+    def __iter__(self) -> Iterator[ActualPoint]:
+        return map(ActualPoint, self.periods, self.values, self.notes if self.notes is not None else repeat(""))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ActualSeries({list(self)!r})"
+
+    def append(self, point: ActualPoint) -> None:
+        self.periods.append(point.period)
+        self.values.append(point.value)
+        if self.notes is not None:
+            self.notes.append(point.note)
+        elif point.note:
+            self.notes = [""] * (len(self.periods) - 1) + [point.note]
 
 
 @dataclass(slots=True)
@@ -89,7 +147,9 @@ class MeasureData:
     weight: float = 1.0
     owner: str = ""
     source: str = ""
-    actuals: list[ActualPoint] = field(default_factory=list)  # sorted by period, oldest first
+    # Sorted by period, oldest first. The loader fills an ActualSeries (list-like); hand-built snapshots may use
+    # a plain list.
+    actuals: list[ActualPoint] | ActualSeries = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
