@@ -16,12 +16,12 @@ from cascade.web.charts import fmt_number
 register = template.Library()
 
 # Each status has a word and a distinct glyph shape, so a greyscale print or a colour-blind reader still
-# tells them apart; the colour comes from the CSS class only.
+# tells them apart; the colour comes from the CSS class only. Words and glyphs match the rendered maps' legend.
 STATUS_WORDS = {
     "green": ("●", "On target"),
     "amber": ("▲", "Caution"),
-    "red": ("■", "Off target"),
-    "none": ("○", "No score"),
+    "red": ("■", "Below plan"),
+    "none": ("○", "No data"),
 }
 TREND_SIGNS = {"better": ("↗", "better"), "worse": ("↘", "worse"), "flat": ("→", "flat")}
 HEALTH_WORDS = {
