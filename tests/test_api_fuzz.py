@@ -114,7 +114,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch_in_a_thousand
             [str(BIN / "schemathesis"), "--no-color", "run", f"http://127.0.0.1:{port}/api/schema/",
              "--checks", "not_a_server_error,response_schema_conformance",
              "-H", f"Authorization: Token {token}",
-             "--max-examples", "12", "--seed", "20261129", "--workers", "2",
+             "--max-examples", "6", "--seed", "20261129", "--workers", "2",
              "--request-timeout", "30"],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400, check=False,
         )
@@ -129,3 +129,4 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch_in_a_thousand
     assert run.returncode == 0, output[-6000:]
     assert not re.search(r"\d+ failed", output), output[-6000:]
     assert "Internal Server Error" not in (tmp_path / "gunicorn.log").read_text()
+    print(generated.group(0), "requests")
