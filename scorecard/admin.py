@@ -60,12 +60,27 @@ def titled(base: type, title: str) -> type:
     return Titled
 
 
+class CodeFilter(AllValuesFieldListFilter):
+    """The distinct values of a related field (``perspective__code``) among the objects of the scoped list.
+
+    Django's own version reads the values from the whole related table, which would show a manager the codes
+    of every unit's perspectives; this one reads them through the list's queryset (still one query).
+    """
+
+    def __init__(self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any,
+                 field_path: str) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = (
+            model_admin.get_queryset(request).order_by(field_path).values_list(field_path, flat=True).distinct()
+        )
+
+
 # The filter choices come from the scoped list itself (RelatedOnly / AllValues: one query each), so a manager
 # is never offered, say, another division's units, and the count of queries does not grow with the data.
 UNIT_FILTER = titled(RelatedOnlyFieldListFilter, "unit")
 OWNER_FILTER = titled(RelatedOnlyFieldListFilter, "owner")
-PERSPECTIVE_FILTER = titled(AllValuesFieldListFilter, "perspective (code)")
-THEME_FILTER = titled(AllValuesFieldListFilter, "theme (code)")
+PERSPECTIVE_FILTER = titled(CodeFilter, "perspective (code)")
+THEME_FILTER = titled(CodeFilter, "theme (code)")
 
 
 @admin.display(description="unit", ordering="map__unit__code")
