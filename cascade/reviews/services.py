@@ -189,6 +189,10 @@ def agenda_regenerate(*, meeting: ReviewMeeting, version: int | None = None) -> 
                 kept.append(item)
             else:
                 item.delete()
+        for position, item in enumerate(kept, start=1):  # kept items lead, in their order
+            if item.order != position:
+                item.order = position
+                item.save(update_fields=["order"])
         taken = {_item_key(i) for i in kept}
         room = max(meeting.minutes_length // agenda_mod.AVERAGE_ITEM_MINUTES, 1) - len(kept)
         order = len(kept)
