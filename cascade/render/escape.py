@@ -16,6 +16,7 @@ import html
 import re
 import textwrap
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 # Characters XML 1.0 forbids (C0 controls but tab/newline/CR, DEL..C1 for safety, surrogates, U+FFFE/FFFF)
@@ -23,6 +24,9 @@ from urllib.parse import quote
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+# The escapers are pure and the same names come back on every render of a map: memoised, so that building
+# the DOT of an unchanged map (to find its cache key) costs little.
+@lru_cache(maxsize=8192)
 def clean(text: str) -> str:
     """User text without the characters no output format can carry; line breaks normalised to ``\\n``."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
@@ -37,6 +41,7 @@ def _html_line(line: str) -> str:
     return escaped.replace("\\", "\\\\")
 
 
+@lru_cache(maxsize=8192)
 def html_text(text: str, *, width: int | None = None) -> str:
     """Text for inside an HTML-like label: escaped, wrapped to ``width`` characters, lines joined by <BR/>."""
     return "<BR/>".join(_html_line(line) for line in wrap(text, width))
@@ -57,6 +62,7 @@ def wrap(text: str, width: int | None) -> list[str]:
     return lines or [""]
 
 
+@lru_cache(maxsize=8192)
 def tooltip(text: str) -> str:
     """A complete, quoted DOT string for the ``tooltip`` attribute (shown as the SVG link title).
 
