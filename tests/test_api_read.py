@@ -129,3 +129,55 @@ def test_the_scorecard_costs_the_same_queries_whatever_the_size(
     with django_assert_num_queries(15):
         response = client.get(f"/api/units/{world.tree.ret.pk}/scorecard/", {"as_of": AS_OF})
     assert response.status_code == 200
+
+
+def scored_world(world: World) -> None:
+    """E1 well above goal (green), E2 far below its red flag (red), E3 without measures (none)."""
+    from tests.factories import ActualFactory, MeasureFactory
+
+    world.measure.target, world.measure.red_flag = 100, 80
+    world.measure.save()
+    world.actual.value = 120
+    world.actual.save()
+    red = MeasureFactory(objective=world.o2, code="EM2", target=100, red_flag=80)
+    ActualFactory(measure=red, period=world.actual.period, value=50)
+
+
+@pytest.mark.parametrize(("status", "codes"), [
+    ("red", ["E2"]), ("green", ["E1"]), ("none", ["E3"]), ("red,green", ["E1", "E2"]), (None, ["E1", "E2", "E3"]),
+])
+def test_objectives_filter_by_their_status_as_of_the_date(world: World, status: str | None, codes: list) -> None:
+    scored_world(world)
+    params = {"as_of": AS_OF, **({"status": status} if status else {})}
+    response = client_for(world.personas.viewer).get(f"/api/units/{world.tree.ret_ec.pk}/objectives/", params)
+    assert response.status_code == 200
+    rows = response.json()["objectives"]
+    assert [r["code"] for r in rows] == codes
+    assert all(r["unit_code"] == "RET-EC" for r in rows)
+
+
+def test_objectives_by_status_cover_the_subtree_but_not_the_ancestors(world: World) -> None:
+    scored_world(world)
+    rows = client_for(world.personas.viewer).get(f"/api/units/{world.tree.ret.pk}/objectives/").json()["objectives"]
+    assert {(r["unit_code"], r["code"]) for r in rows} == {("RET", "R1"), ("RET-EC", "E1"), ("RET-EC", "E2"),
+                                                           ("RET-EC", "E3")}
+    only_ec = client_for(world.personas.viewer).get(f"/api/units/{world.tree.ret_ec.pk}/objectives/").json()
+    assert "R1" not in {r["code"] for r in only_ec["objectives"]}
+
+
+def test_an_unknown_status_or_health_is_a_400_naming_the_choices(world: World) -> None:
+    client = client_for(world.personas.viewer)
+    response = client.get(f"/api/units/{world.tree.ret.pk}/objectives/", {"status": "purple"})
+    assert response.status_code == 400
+    assert "green, amber, red, none" in response.json()["status"][0]
+    assert client.get(f"/api/units/{world.tree.ret.pk}/initiatives/", {"health": "fine"}).status_code == 400
+
+
+def test_initiatives_filter_by_health(world: World) -> None:
+    world.initiative.percent_complete = 100
+    world.initiative.save()
+    client = client_for(world.personas.viewer)
+    done = client.get(f"/api/units/{world.tree.ret.pk}/initiatives/", {"health": "complete", "as_of": AS_OF})
+    assert [r["code"] for r in done.json()["initiatives"]] == ["EI1"]
+    open_ = client.get(f"/api/units/{world.tree.ret.pk}/initiatives/", {"health": "at_risk,behind", "as_of": AS_OF})
+    assert open_.json()["initiatives"] == []

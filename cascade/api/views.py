@@ -5,6 +5,8 @@
 - ``GET /api/units/{id}/analysis/``   gaps, warnings, leverage, cycles (``cascade.analysis.analysis_json``, as
   ``manage.py analyse --json``)
 - ``GET /api/units/{id}/graph/``      the unit subtree's strategy graph as nodes and edges, with scores
+- ``GET /api/units/{id}/objectives/?status=red,amber`` and ``/api/units/{id}/initiatives/?health=at_risk``:
+  the subtree's objectives by status and initiatives by health (the status filter needs the roll-up)
 - ``GET /api/units/{id}/map/``, ``/api/units/{id}/cascade/``, ``/api/initiatives/{id}/impact/``,
   ``/api/objectives/{id}/drivers/``: renders (``cascade.render.api``) as SVG, PDF, PNG or DOT.
 
@@ -173,6 +175,101 @@ class UnitGraphView(ScopedReadView):
         edges = [{"source": a, "target": b, "kind": data.get("kind"), "weight": data.get("weight")}
                  for a, b, data in graph.edges(data=True)]
         return Response({"unit": unit.code, "as_of": as_of.isoformat(), "nodes": nodes, "edges": edges})
+
+
+STATUSES = ("green", "amber", "red", "none")
+HEALTHS = ("not_started", "on_track", "behind", "at_risk", "complete")
+
+
+def _choices(value: str, allowed: tuple[str, ...], name: str) -> set[str]:
+    wanted = {v.strip() for v in value.split(",") if v.strip()}
+    unknown = sorted(wanted - set(allowed))
+    if unknown:
+        raise ValidationError(f"Unknown {name} {', '.join(unknown)}: choose from {', '.join(allowed)}.")
+    return wanted
+
+
+class StatusQuery(AsOfQuery):
+    status = serializers.CharField(required=False, max_length=100,
+                                   help_text="Comma-separated: green, amber, red, none (no data).")
+    perspective = serializers.CharField(required=False, max_length=32, help_text="Perspective code.")
+    owner = serializers.CharField(required=False, max_length=150, help_text="Owner's username.")
+
+    def validate_status(self, value: str) -> set[str]:
+        return _choices(value, STATUSES, "status")
+
+
+class HealthQuery(AsOfQuery):
+    health = serializers.CharField(required=False, max_length=100,
+                                   help_text="Comma-separated: " + ", ".join(HEALTHS) + ".")
+    owner = serializers.CharField(required=False, max_length=150, help_text="Owner's username.")
+
+    def validate_health(self, value: str) -> set[str]:
+        return _choices(value, HEALTHS, "health")
+
+
+class UnitObjectivesByStatusView(ScopedReadView):
+    """Objectives filtered by their status: the status filter of the objective list (status needs the
+    roll-up, which lives here in cascade; scorecard/api cannot import it)."""
+
+    @extend_schema(parameters=[StatusQuery], responses={200: OpenApiTypes.OBJECT, **ERRORS}, description=(
+        "The objectives of the unit and its descendants with their score and status as of the date, filtered "
+        "by status (e.g. ?status=red,amber), perspective code and owner. Ordered by unit code, then code."))
+    def get(self, request: Request, pk: int) -> Response:
+        query = read_query(StatusQuery, request)
+        unit = self.visible(pk)
+        as_of = query.get("as_of") or dt.date.today()
+        snapshot = load_snapshot(unit, as_of=as_of, notes=False)
+        scores = compute_scores(snapshot, as_of)
+        rows = []
+        for o in snapshot.objectives.values():
+            if o.unit_id in snapshot.context_unit_ids:
+                continue
+            node = scores.objective(o.id)
+            perspective = snapshot.perspectives.get(o.perspective_id)
+            theme = snapshot.themes.get(o.theme_id) if o.theme_id else None
+            if "status" in query and node.status not in query["status"]:
+                continue
+            if "perspective" in query and (perspective is None or perspective.code != query["perspective"]):
+                continue
+            if "owner" in query and o.owner != query["owner"]:
+                continue
+            rows.append({
+                "id": o.id, "unit_code": snapshot.units[o.unit_id].code, "code": o.code, "name": o.name,
+                "perspective": perspective.code if perspective else None, "theme": theme.code if theme else None,
+                "owner": o.owner or None, "score": node.score, "status": node.status,
+            })
+        rows.sort(key=lambda r: (r["unit_code"], r["code"]))
+        return Response({"unit": unit.code, "as_of": as_of.isoformat(), "objectives": rows})
+
+
+class UnitInitiativesByHealthView(ScopedReadView):
+    @extend_schema(parameters=[HealthQuery], responses={200: OpenApiTypes.OBJECT, **ERRORS}, description=(
+        "The initiatives of the unit and its descendants with their health as of the date (schedule and cost "
+        "indices), filtered by health (e.g. ?health=at_risk,behind) and owner."))
+    def get(self, request: Request, pk: int) -> Response:
+        query = read_query(HealthQuery, request)
+        unit = self.visible(pk)
+        as_of = query.get("as_of") or dt.date.today()
+        snapshot = load_snapshot(unit, as_of=as_of, notes=False)
+        scores = compute_scores(snapshot, as_of)
+        rows = []
+        for i in snapshot.initiatives.values():
+            h = scores.initiatives.get(i.id)
+            if i.unit_id in snapshot.context_unit_ids or h is None:
+                continue
+            if "health" in query and h.health not in query["health"]:
+                continue
+            if "owner" in query and i.owner != query["owner"]:
+                continue
+            rows.append({
+                "id": i.id, "unit_code": snapshot.units[i.unit_id].code, "code": i.code, "name": i.name,
+                "owner": i.owner or None, "percent_complete": h.percent_complete,
+                "expected_percent": h.expected_percent, "schedule_index": h.schedule_index,
+                "cost_index": h.cost_index, "health": h.health, "over_budget": h.over_budget,
+            })
+        rows.sort(key=lambda r: (r["unit_code"], r["code"]))
+        return Response({"unit": unit.code, "as_of": as_of.isoformat(), "initiatives": rows})
 
 
 RENDER_RESPONSES = {
