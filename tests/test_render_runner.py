@@ -15,7 +15,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import override_settings
 
-from cascade.render.dot import PAPERS, GraphJob, facts_from_statuses, map_dot
+from cascade.render.dot import PAPERS, GraphJob, cascade_dot, facts_from_statuses, map_dot
 from cascade.render.runner import RenderError, cache_key, render_job, stats
 from cascade.snapshot import CauseLink, ObjectiveData
 from tests.test_render_dot import AS_OF, STATUSES, make_snapshot
@@ -57,6 +57,14 @@ def test_pdf_is_one_landscape_page_of_the_chosen_paper(paper: str) -> None:
     want_w, want_h = (x * 72 for x in PAPERS[paper])
     assert abs(width - want_w) / want_w < 0.02, (width, want_w)
     assert abs(height - want_h) / want_h < 0.02, (height, want_h)
+
+
+@pytest.mark.parametrize("paper", sorted(PAPERS))
+def test_a_cascade_without_bands_is_also_one_page_of_the_paper(paper: str) -> None:
+    job = cascade_dot(make_snapshot(), 1, depth=None, facts=facts_from_statuses(STATUSES), paper=paper)
+    width, height = media_box(render_job(job, "pdf"))
+    want_w, want_h = (x * 72 for x in PAPERS[paper])
+    assert abs(width - want_w) / want_w < 0.02 and abs(height - want_h) / want_h < 0.02, (width, height)
 
 
 def test_a_large_map_still_fills_one_a3_page() -> None:

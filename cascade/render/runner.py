@@ -99,16 +99,51 @@ def render_job(job: GraphJob, fmt: str, *, dpi: int | None = None) -> bytes:
     if hit is not None:
         return bytes(hit)
     source = job.dot.encode("utf-8")
-    if job.bands:
+    if job.bands or job.paper:
         laid_out = _run(["dot", "-Tdot"], source).decode("utf-8")
-        out = _run(["neato", "-n2", *_format_args(fmt, dpi)], add_bands(laid_out, job).encode("utf-8"))
+        second = add_bands(laid_out, job) if job.bands else add_page_corners(laid_out, job)
+        out = _run(["neato", "-n2", *_format_args(fmt, dpi)], second.encode("utf-8"))
     else:
         out = _run(["dot", *_format_args(fmt, dpi)], source)
     cache.set(key, out, CACHE_SECONDS)
     return out
 
 
-# ------------------------------------------------------------------------------------------- band pass
+# ------------------------------------------------------------------------------------ the second pass
+def _bbox(laid_out: str) -> tuple[float, float, float, float]:
+    bb = _first(rf'bb="{_NUM},{_NUM},{_NUM},{_NUM}"', laid_out)
+    if bb is None:
+        raise RenderError("Graphviz output lacks a bounding box", code="graphviz_failed")
+    x1, y1, x2, y2 = (float(v) for v in bb.groups())
+    return x1, y1, x2, y2
+
+
+def page_extent(x1: float, y1: float, x2: float, y2: float, paper: str) -> tuple[float, float, float, float]:
+    """The drawing's box grown to the page's shape (right or down: the title stays top left).
+
+    The graph label lies outside the area ``ratio=fill`` fills, so dot's drawing is a little taller than the
+    page; grown to the page's aspect, ``size="...!"`` then fills both directions.
+    """
+    width, height = PAPERS[paper]
+    want = (width - 2 * PAPER_MARGIN) / (height - 2 * PAPER_MARGIN)
+    have = (x2 - x1) / (y2 - y1)
+    if have < want:
+        x2 = x1 + (y2 - y1) * want
+    elif have > want:
+        y1 = y2 - (x2 - x1) / want
+    return x1, y1, x2, y2
+
+
+def add_page_corners(laid_out: str, job: GraphJob) -> str:
+    """For paper output of a view without bands: two invisible points span the page-shaped box."""
+    x1, y1, x2, y2 = page_extent(*_bbox(laid_out), job.paper or "a4")
+    corners = [f'page_corner_a [style=invis, shape=point, width=0.01, label="", pos="{x1:.2f},{y1:.2f}"];',
+               f'page_corner_b [style=invis, shape=point, width=0.01, label="", pos="{x2:.2f},{y2:.2f}"];',
+               'graph [ratio=""];']
+    close = laid_out.rstrip().rfind("}")
+    return laid_out[:close] + "\n".join(corners) + "\n" + laid_out[close:]
+
+
 _NUM = r"(-?[0-9.]+(?:e[-+]?[0-9]+)?)"
 
 
@@ -137,14 +172,10 @@ def _node_pos(text: str, node_id: str) -> tuple[float, float, float]:
 def add_bands(laid_out: str, job: GraphJob) -> str:
     """Add one full-width background cluster per band to dot's output, split halfway between band rows.
 
-    For paper output the backgrounds are also stretched to the page's aspect ratio (the graph label sits outside
-    dot's ``ratio=fill`` area), so the second pass fills the page; ``ratio`` itself is switched off again because
-    neato would otherwise straighten the edges.
+    For paper output the backgrounds are also stretched to the page's shape (``page_extent``), so the second
+    pass fills the page; ``ratio`` itself is switched off again because neato would otherwise straighten edges.
     """
-    bb = _first(rf'bb="{_NUM},{_NUM},{_NUM},{_NUM}"', laid_out)
-    if bb is None:
-        raise RenderError("Graphviz output lacks a bounding box", code="graphviz_failed")
-    x1, y1, x2, y2 = (float(v) for v in bb.groups())
+    x1, y1, x2, y2 = _bbox(laid_out)
     label_h = _first(rf"lheight={_NUM}", laid_out)
     label_bottom = y2 - (float(label_h.group(1)) * 72 + 6 if label_h else 0.0)
     rows = [_node_pos(laid_out, band.header) for band in job.bands]  # top band first: highest y (rankdir=BT)
@@ -156,15 +187,8 @@ def add_bands(laid_out: str, job: GraphJob) -> str:
     bottom = max(y1, rows[-1][1] - first_gap)
     left, right = x1, x2
     if job.paper:
-        # Make the whole drawing the page's shape so that size="...!" fills both directions.
-        width, height = PAPERS[job.paper]
-        want = (width - 2 * PAPER_MARGIN) / (height - 2 * PAPER_MARGIN)
-        have = (x2 - x1) / (y2 - min(y1, bottom))
-        if have < want:
-            extra = (y2 - y1) * want - (x2 - x1)
-            right = x2 + extra
-        elif have > want:
-            bottom = min(bottom, y2 - (x2 - x1) / want)
+        left, new_bottom, right, _ = page_extent(x1, min(y1, bottom), x2, y2, job.paper)
+        bottom = min(bottom, new_bottom)
     bounds = [top, *edges, bottom]
     clusters = ['graph [ratio=""];']
     for index, band in enumerate(job.bands):
