@@ -1,0 +1,70 @@
+"""Query counts of every page, pinned at two data sizes: a page costs the same number of queries whether the
+enterprise is small or four times larger (no query per unit, objective, measure or initiative)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import MeasureFactory, ObjectiveFactory, OrgUnitFactory, PerspectiveFactory, StrategyMapFactory
+from tests.test_web_support import build_enterprise
+
+pytestmark = pytest.mark.django_db
+
+# Every signed-in page starts with the session and the user (2) and asks scorecard.access for the role rows
+# (executive group + memberships, 2, cached on the user for the request). cascade.loader costs 12.
+PAGES = {
+    # 2 + loader 12 + units the user may view 1 + group 1
+    "/": 16,
+    # 2 + unit by code 1 + supported ancestors 1 + loader 12 + access 2
+    "/units/RET/": 18,
+    # 2 + unit 1 + map and themes 2 + ancestors 1 + access 2 + render_map (loader 12)
+    "/units/RET/map/": 20,
+    "/units/RET/map/print/": 20,
+    # 2 + unit 1 + access 2 + render_map (loader 12)
+    "/units/RET/map.pdf": 17,
+    # 2 + unit 1 + ancestors 1 + access 2 + render_cascade (loader 12) + the table's snapshot (12)
+    "/units/RET/cascade/": 30,
+    # 2 + unit 1 + access 2 + loader 12
+    "/units/RET/gaps/": 17,
+    # 2 + objective 1 + supported ancestors 1 + access 2 + loader 12
+    "objective": 18,
+    # 2 + initiative 1 + access 2 + loader 12 + impact ids 1 + render_impact (loader 12) + linkable objectives 1
+    "initiative": 31,
+    # 2 + unit 1 + access 2 + measures 1 + recorded values 1
+    "/units/RET/results/": 7,
+    # 2 + initiative 1 + access 2 + milestones 1
+    "progress": 6,
+    # 2 + unit 1 + access 2
+    "/units/RET/initiatives/new/": 5,
+}
+
+
+def grow(ent: Any, extra_units: int) -> None:
+    """More units under RET-EC, each with a map, objectives and measures: data the pages must not loop over."""
+    for i in range(extra_units):
+        unit = OrgUnitFactory(code=f"EX{i}", name=f"Extra {i}", parent=ent.tree.ret_ec)
+        smap = StrategyMapFactory(unit=unit)
+        persp = PerspectiveFactory(map=smap, code="F", name="Financial")
+        for j in range(3):
+            obj = ObjectiveFactory(map=smap, perspective=persp, code=f"X{j}")
+            MeasureFactory(objective=obj, code=f"X{j}.1")
+
+
+@pytest.mark.parametrize(("objectives", "extra_units"), [(2, 0), (8, 6)], ids=["small", "large"])
+@pytest.mark.parametrize("page", list(PAGES))
+def test_each_page_costs_a_fixed_number_of_queries(
+    tree: Any, personas: Any, django_assert_num_queries: Any, page: str, objectives: int, extra_units: int
+) -> None:
+    ent = build_enterprise(tree, objectives_per_unit=objectives)
+    grow(ent, extra_units)
+    url = {"objective": f"/objectives/{ent.ret_objectives[0].pk}/",
+           "initiative": f"/initiatives/{ent.ret_initiative.pk}/",
+           "progress": f"/initiatives/{ent.ret_initiative.pk}/progress/"}.get(page, page)
+    client = Client()
+    client.force_login(personas.manager)
+    with django_assert_num_queries(PAGES[page]):
+        response = client.get(url, {"as_of": "2026-09-30"})
+    assert response.status_code == 200
