@@ -141,6 +141,7 @@ def _objective_node(
     show_unit: bool = False,
     extra_class: str = "",
     width: int = NAME_WIDTH,
+    scale: float = 1.0,
 ) -> str:
     """One objective: rounded box with code, theme tag, wrapped name and (with status) glyph + word + score."""
     theme = snapshot.themes.get(obj.theme_id) if obj.theme_id is not None else None
@@ -151,7 +152,7 @@ def _objective_node(
     head = f'<TD ALIGN="LEFT" BALIGN="LEFT"><B>{html_text(code_text, width=width)}</B></TD>'
     if theme is not None:
         colour = theme_colour.get(theme.id, THEME_COLOURS[0])
-        head += (f'<TD ALIGN="RIGHT" BGCOLOR="{colour}"><FONT POINT-SIZE="8" COLOR="#ffffff">'
+        head += (f'<TD ALIGN="RIGHT" BGCOLOR="{colour}"><FONT POINT-SIZE="{8 * scale:.1f}" COLOR="#ffffff">'
                  f"<B>{html_text(theme.code)}</B></FONT></TD>")
     else:
         head += "<TD></TD>"
@@ -166,7 +167,7 @@ def _objective_node(
         classes.append(f"status-{status}")
         score = _fmt_score(fact.score)
         line = f"{st.glyph} {st.word}" + (f"  {score}" if score else "")
-        rows.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="8"><B>{html_text(line)}</B></FONT></TD></TR>')
+        rows.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="{9 * scale:.1f}"><B>{html_text(line)}</B></FONT></TD></TR>')
         fill, border, penwidth = st.fill, st.border, st.penwidth
         style = f"rounded,filled,{st.style}"
         tip.append(f"Score: {score or 'none'} ({st.word.lower()})")
@@ -184,7 +185,7 @@ def _objective_node(
     return f"{dot_id('o', obj.id)} " + _attrs(
         id_=dot_id("o", obj.id), class_=" ".join(classes), label=label, URL=object_url("objectives", obj.id),
         tooltip=tooltip("\n".join(tip)), fillcolor=fill, color=border, style=style, penwidth=penwidth,
-        target="_top",
+        target="_top", fontsize=f"{10 * scale:.1f}" if scale != 1.0 else None,
     )
 
 
@@ -281,6 +282,9 @@ def map_dot(
         "id": f"map-u{int(unit_id)}", "class": "strategy-map", **_paper_graph_attrs(paper)})
 
     position = {p.id: i for i, p in enumerate(perspectives)}
+    # A sparse map gets bigger boxes and type: the page is filled anyway, and print should be read from afar.
+    widest = max((len(v) for v in by_band.values()), default=0)
+    scale = 1.5 if widest <= 4 else 1.3 if widest <= 6 else 1.15 if widest <= 8 else 1.0
     bands = []
     node_ids: list[str] = []
     for index, persp in enumerate(perspectives):
@@ -289,7 +293,7 @@ def map_dot(
         node_ids.append(head)
         lines.append(f"  subgraph band{int(persp.id)} {{")
         lines.append("    rank=same;")
-        label = f'<<FONT POINT-SIZE="13"><B>{html_text(persp.name, width=14)}</B></FONT>>'
+        label = f'<<FONT POINT-SIZE="{13 * scale:.1f}"><B>{html_text(persp.name, width=14)}</B></FONT>>'
         lines.append(f"    {head} " + _attrs(id_=head, class_="band-header", label=label,
                                               shape="plaintext", style="solid", width="1.3",
                                               tooltip=tooltip(f"{persp.code} {persp.name}")) + ";")
@@ -297,7 +301,7 @@ def map_dot(
         members = sorted(by_band.get(persp.id, []), key=lambda o: (
             snapshot.themes[o.theme_id].code if o.theme_id in snapshot.themes else "~", o.code, o.id))
         for obj in members:
-            lines.append("    " + _objective_node(snapshot, obj, facts=facts, theme_colour=colours) + ";")
+            lines.append("    " + _objective_node(snapshot, obj, facts=facts, theme_colour=colours, scale=scale) + ";")
             node_ids.append(dot_id("o", obj.id))
         lines.append("  }")
     # Invisible heavy chain of headers from the bottom band to the top one holds the band order;
