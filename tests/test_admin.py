@@ -5,10 +5,14 @@ nothing; the "cascade to a child unit" action; the stale-save guard; history."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 
+from scorecard.admin_base import check_not_stale
 from scorecard.models import (
     Actual,
     Alignment,
@@ -472,3 +476,99 @@ def test_saving_an_initiative_unchanged_bumps_the_version_once(exec_client: Any,
     assert data["seen_version"] == 1
     assert exec_client.post(f"{URL}initiative/{initiative.pk}/change/", data).status_code == 302
     assert Initiative.objects.get(pk=initiative.pk).version == 2
+
+
+def test_the_save_time_guard_refuses_a_row_that_moved_on_since_the_form_was_read(tree: Tree) -> None:
+    # The form compares with the row it loaded; under the row lock the save compares again (a race past clean()).
+    objective = ObjectiveFactory(map=tree.nw.strategy_map, code="F1")
+    seen = objective.version
+    check_not_stale(objective, seen)  # nothing moved: no error
+    Objective.objects.get(pk=objective.pk).save()
+    with pytest.raises(ValidationError, match="changed by someone else since you opened it; reload"):
+        check_not_stale(objective, seen)
+    Objective.objects.filter(pk=objective.pk).delete()
+    with pytest.raises(ValidationError, match="was deleted by someone else"):
+        check_not_stale(objective, seen)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_executives_saving_the_same_form_at_once_get_one_save_and_one_refusal(personas: Personas,
+                                                                                    tree: Tree) -> None:
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:", ":memory:")):
+        pytest.skip("threads need a database they can share; SQLite in-memory test databases are per-connection")
+    objective = ObjectiveFactory(map=tree.nw.strategy_map, code="F1", name="Original")
+    data = change_form(staff_client(personas.executive), "objective", objective.pk)
+    outcomes: list[int] = []
+    start = threading.Barrier(2)
+
+    def save(name: str) -> None:
+        try:
+            client = staff_client(personas.executive)
+            start.wait()
+            response = client.post(f"{URL}objective/{objective.pk}/change/", {**data, "name": name})
+            outcomes.append(response.status_code)
+            if response.status_code == 200:
+                assert "changed by someone else" in errors_of(response)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in ("left", "right")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == [200, 302]
+    saved = Objective.objects.get(pk=objective.pk)
+    assert (saved.version, saved.name in ("left", "right")) == (2, True)
+
+
+# ------------------------------------------------------------------------------------------ every page
+MODELS = ["orgunit", "strategymap", "perspective", "theme", "objective", "alignment", "measure", "actual",
+          "initiative", "membership"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_add_and_change_page_renders_for_an_executive(exec_client: Any, personas: Personas,
+                                                            tree: Tree, model: str) -> None:
+    objective = ObjectiveFactory(map=tree.ret.strategy_map)
+    obj = {
+        "orgunit": lambda: tree.ret, "strategymap": lambda: tree.ret.strategy_map,
+        "perspective": lambda: objective.perspective, "theme": lambda: ThemeFactory(map=tree.ret.strategy_map),
+        "objective": lambda: objective,
+        "alignment": lambda: Alignment.objects.create(objective=objective,
+                                                      supports=ObjectiveFactory(map=tree.nw.strategy_map)),
+        "measure": lambda: MeasureFactory(objective=objective), "actual": lambda: ActualFactory(),
+        "initiative": lambda: InitiativeFactory(unit=tree.ret),
+        "membership": lambda: personas.manager.memberships.get(),
+    }[model]()
+    assert exec_client.get(f"{URL}{model}/add/").status_code == 200
+    response = exec_client.get(f"{URL}{model}/{obj.pk}/change/")
+    assert response.status_code == 200
+    assert 'name="seen_version"' in response.text
+    assert exec_client.get(f"{URL}{model}/{obj.pk}/history/").status_code == 200
+    assert exec_client.get(f"{URL}{model}/{obj.pk}/delete/").status_code == 200
+
+
+def test_an_executive_creates_a_unit_and_grants_a_role(exec_client: Any, personas: Personas, tree: Tree) -> None:
+    data = add_form(exec_client, "orgunit")
+    data.update(code="RET-ST", name="Stores", kind="department", parent=tree.ret.pk, display_order=1)
+    response = exec_client.post(f"{URL}orgunit/add/", data)
+    assert response.status_code == 302, errors_of(response)
+    stores = OrgUnit.objects.get(code="RET-ST")
+    assert stores.path == f"{tree.ret.path}{stores.pk}/"
+    data = add_form(exec_client, "membership")
+    data.update(user=personas.viewer.pk, unit=stores.pk, role="manager")
+    response = exec_client.post(f"{URL}membership/add/", data)
+    assert response.status_code == 302, errors_of(response)
+    assert personas.viewer.memberships.filter(unit=stores, role="manager").exists()
+    data.update(role="owner")
+    assert_refused(exec_client, f"{URL}membership/add/", data, "Select a valid choice")
+
+
+def test_a_manager_deletes_an_objective_of_the_own_unit(personas: Personas, tree: Tree) -> None:
+    objective = ObjectiveFactory(map=tree.ret_ec.strategy_map)
+    MeasureFactory(objective=objective)
+    client = staff_client(personas.manager)
+    assert client.get(f"{URL}objective/{objective.pk}/delete/").status_code == 200
+    assert client.post(f"{URL}objective/{objective.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not Objective.objects.filter(pk=objective.pk).exists() and not Measure.objects.exists()
