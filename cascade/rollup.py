@@ -104,8 +104,11 @@ def compute_scores(snapshot: Snapshot, as_of: dt.date) -> Scores:
             pairs: list[tuple[float | None, float]] = []
             for m in measures_of[obj.id]:
                 actuals = m.actuals
-                periods = actuals.periods if isinstance(actuals, ActualSeries) else [a.period for a in actuals]
-                ms = score_measure(m, actuals, as_of, red_flag_percent=pct, periods=periods)
+                if isinstance(actuals, ActualSeries):
+                    ms = score_measure(m, actuals, as_of, red_flag_percent=pct, periods=actuals.periods,
+                                       values=actuals.values)
+                else:
+                    ms = score_measure(m, actuals, as_of, red_flag_percent=pct)
                 measure_scores[m.id] = ms
                 pairs.append((ms.score, m.weight))
             for sup_id, weight in supporters_of[obj.id]:
