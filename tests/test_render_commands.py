@@ -152,6 +152,17 @@ def test_render_drivers_draws_what_moves_an_objective(tree: Any) -> None:
     assert "focus" in nodes[f"o{objs['C1'].pk}"].get("class").split()
 
 
+def test_render_drivers_within_one_hop_keeps_direct_causes_and_supporters_only(tree: Any) -> None:
+    objs = build_map(tree)
+    ImpactFactory(initiative=InitiativeFactory(unit=tree.nw, code="LEAN"), objective=objs["L1"])
+    direct = InitiativeFactory(unit=tree.nw, code="CRM")
+    ImpactFactory(initiative=direct, objective=objs["P1"])
+    root = parse_svg(render_drivers(objs["C1"], max_hops=1, as_of=AS_OF).data)
+    assert set(nodes_by_id(root)) == {f"o{objs[c].pk}" for c in ("C1", "P1", "R1")} | {f"i{direct.pk}"}
+    with pytest.raises(RenderError, match="hops 0"):
+        render_drivers(objs["C1"], max_hops=0)
+
+
 # ---------------------------------------------------------------------------------------------- commands
 def run(*args: str, binary: bool = False) -> bytes:
     if binary:
@@ -192,6 +203,8 @@ def test_render_map_writes_a_file_with_o(tree: Any, tmp_path: Any) -> None:
     (["render_impact", "NOPE", "X"], "Unknown unit 'NOPE'"),
     (["render_impact", "NW"], "Give the code of an INITIATIVE"),
     (["render_impact", "NW", "--drivers", "ZZ"], "Unknown objective 'ZZ' in unit NW"),
+    (["render_impact", "NW", "--drivers", "C1", "--hops", "0"], "--hops 0 must be 1 or more"),
+    (["render_impact", "NW", "X", "--hops", "1"], "--hops goes with --drivers"),
 ])
 def test_bad_input_is_a_command_error_naming_it(tree: Any, args: list[str], message: str) -> None:
     build_map(tree)

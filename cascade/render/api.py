@@ -195,34 +195,46 @@ def render_impact(
 def render_drivers(
     objective: Objective,
     *,
+    max_hops: int | None = None,
     as_of: dt.date | None = None,
     status: bool = True,
     fmt: str = "svg",
     paper: str = "a4",
     dpi: int | None = None,
 ) -> Rendered:
-    """What moves ``objective``: its causes and supporting objectives (transitively) and their initiatives."""
+    """What moves ``objective``: its causes and supporting objectives (transitively) and their initiatives.
+
+    ``max_hops`` keeps only drivers at most that many links away (1: direct causes and supporters), for a view
+    that prints legibly when the whole upstream is large.
+    """
     _check(fmt, paper, dpi)
+    if max_hops is not None and max_hops < 1:
+        raise RenderError(f"hops {max_hops} must be 1 or more.", code="bad_request")
     day = _as_of(as_of)
     unit = OrgUnit.objects.get(strategy_map__objectives=objective)
     snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
     scores = compute_scores(snapshot, day)
     result = analyse_drivers(build_graph(snapshot), objective.pk, scores)
     causes = {(c.cause_id, c.effect_id) for c in snapshot.causes}
+    kept = [d for d in result.objectives if max_hops is None or d.hops <= max_hops]
+    drawn = {objective.pk} | {d.objective_id for d in kept}
     edges: list[PathEdge] = []
-    for driver in result.objectives:
+    for driver in kept:
         for a, b in zip(driver.path, driver.path[1:], strict=False):
             edges.append(PathEdge(("o", a), ("o", b), "causes" if (a, b) in causes else "supports"))
     lines: dict[int, str] = {}
-    for ini in result.initiatives:
-        edges += [PathEdge(("i", ini.initiative_id), ("o", oid), "impacts") for oid in ini.objective_ids]
+    initiatives = [ini for ini in result.initiatives if drawn.intersection(ini.objective_ids)]
+    for ini in initiatives:
+        edges += [PathEdge(("i", ini.initiative_id), ("o", oid), "impacts") for oid in ini.objective_ids
+                  if oid in drawn]
         data = snapshot.initiatives[ini.initiative_id]
         lines[ini.initiative_id] = f"{data.percent_complete:.0f}% complete" + (
             f", {HEALTH_WORDS.get(ini.health, ini.health)}" if ini.health and status else "")
     target = snapshot.objectives[objective.pk]
+    scope = "" if max_hops is None else f" within {max_hops} link" + ("" if max_hops == 1 else "s")
     job = paths_dot(
-        snapshot, title=f"Drivers of {unit.code}: {target.code} {target.name} · {len(result.objectives)} "
-                        f"objectives, {len(result.initiatives)} initiatives",
+        snapshot, title=f"Drivers of {unit.code}: {target.code} {target.name} · {len(kept)} objectives, "
+                        f"{len(initiatives)} initiatives{scope}",
         focus=("o", objective.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
         initiative_lines=lines, as_of=day if status else None, paper=_paper_for(fmt, paper),
         name=f"drivers-{css_token(unit.code)}-{css_token(target.code)}",

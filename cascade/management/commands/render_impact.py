@@ -22,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("initiative", nargs="?", help="code of the initiative within the unit")
         parser.add_argument("--drivers", metavar="OBJECTIVE",
                             help="draw the drivers of this objective of the unit instead of an impact view")
+        parser.add_argument("--hops", type=int, default=None,
+                            help="with --drivers: only drivers at most this many links away (default: all)")
         add_common_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,8 +34,12 @@ class Command(BaseCommand):
             objective = Objective.objects.filter(map__unit=unit, code=options["drivers"]).first()
             if objective is None:
                 raise CommandError(f"Unknown objective {options['drivers']!r} in unit {unit.code}.")
-            run(self, options, lambda **kw: render_drivers(objective, **kw))
+            if options["hops"] is not None and options["hops"] < 1:
+                raise CommandError(f"--hops {options['hops']} must be 1 or more.")
+            run(self, options, lambda **kw: render_drivers(objective, max_hops=options["hops"], **kw))
             return
+        if options["hops"] is not None:
+            raise CommandError("--hops goes with --drivers OBJECTIVE.")
         if not options["initiative"]:
             raise CommandError("Give the code of an INITIATIVE of the unit (or --drivers OBJECTIVE).")
         initiative = Initiative.objects.filter(unit=unit, code=options["initiative"]).first()
