@@ -57,7 +57,9 @@ def test_an_updater_may_enter_results_but_a_viewer_and_an_outside_manager_may_no
     m1 = ent.ret_measures[0]
     assert signed_in(personas.updater).post("/units/RET/results/", results_post(ent, {m1.pk: "99"})).status_code == 302
     for user in (personas.viewer, personas.outsider_manager):
-        assert signed_in(user).get("/units/RET/results/").status_code == 403
+        refused = signed_in(user).get("/units/RET/results/")
+        assert refused.status_code == 403
+        assert "Your role does not let you change RET." in refused.content.decode()
         response = signed_in(user).post("/units/RET/results/", results_post(ent, {m1.pk: "5"}, period="2027-03-31"))
         assert response.status_code == 403
     assert not Actual.objects.filter(period=dt.date(2027, 3, 31)).exists()

@@ -135,6 +135,16 @@ def test_every_page_loads_without_console_errors_and_works_from_the_keyboard(
     # Focus is visible: a focused link gets an outline.
     page.focus("a.brand")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    # Signing out is a POST from the header; afterwards pages ask to sign in again.
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r"/login/$"))
+    w.go("/units/RET/")
+    assert "/login/?next=" in page.url
+    page.fill("#id_username", "ret_manager")
+    page.fill("#id_password", "wrong")
+    page.click("button[type=submit]")
+    assert "Please enter a correct" in page.locator(".error-summary").inner_text()
+    w.shot("28-login-error")
 
 
 def test_a_tablet_shows_the_scorecard_without_sideways_scrolling(browser: Any, live_server: Any, tree: Any,
