@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("scorecard.api.urls")),
     path("api/", include("cascade.api.urls")),  # read endpoints needing roll-ups and renders
+    path("api/", include("cascade.reviews.api")),  # review meetings, agenda items, action items
+    path("", include("cascade.reviews.urls")),  # review meetings: /units/<code>/reviews/, /reviews/...
     path("", include("cascade.web.urls")),
 ]

@@ -56,7 +56,7 @@ def _locked(obj: Any) -> Any:
     return type(obj).objects.select_for_update().get(pk=obj.pk)
 
 
-def _require_open(meeting: ReviewMeeting) -> None:
+def require_open(meeting: ReviewMeeting) -> None:
     if meeting.closed_at is not None:
         raise ValidationError(
             f"Review “{meeting.title}” of {meeting.date} is closed: its agenda and minutes are final."
@@ -132,7 +132,7 @@ def _cand_key(cand: Candidate) -> str:
     return cand.key if cand.subject != "topic" else "topic:" + cand.title.split(":")[0].strip().lower()
 
 
-def _retime(meeting: ReviewMeeting) -> None:
+def retime(meeting: ReviewMeeting) -> None:
     """Share the meeting's minutes over its items again (by priority), summing exactly to its length."""
     items = list(meeting.items.order_by("order", "id"))
     if not items:
@@ -181,7 +181,7 @@ def agenda_regenerate(*, meeting: ReviewMeeting, version: int | None = None) -> 
     with transaction.atomic():
         meeting = _locked(meeting)
         check_version(meeting, version)
-        _require_open(meeting)
+        require_open(meeting)
         agenda = generated_agenda(meeting)
         kept: list[AgendaItem] = []
         for item in meeting.items.order_by("order", "id"):
@@ -204,7 +204,7 @@ def agenda_regenerate(*, meeting: ReviewMeeting, version: int | None = None) -> 
             order += 1
             room -= 1
             save_validated(_item_from(meeting, cand, order))
-        _retime(meeting)
+        retime(meeting)
         meeting.save(update_fields=["version"])
     return agenda
 
@@ -214,7 +214,7 @@ def items_reorder(*, meeting: ReviewMeeting, item_ids: Sequence[int], version: i
     with transaction.atomic():
         meeting = _locked(meeting)
         check_version(meeting, version)
-        _require_open(meeting)
+        require_open(meeting)
         items = {i.pk: i for i in meeting.items.all()}
         wanted = [int(x) for x in item_ids]
         if sorted(wanted) != sorted(items):
@@ -240,10 +240,10 @@ def item_drop(*, item: AgendaItem, version: int | None = None) -> None:
     with transaction.atomic():
         item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
         check_version(item, version)
-        _require_open(item.meeting)
+        require_open(item.meeting)
         meeting = item.meeting
         item.delete()
-        _retime(meeting)
+        retime(meeting)
 
 
 def _subject_questions(meeting: ReviewMeeting, item: AgendaItem) -> None:
@@ -287,7 +287,7 @@ def item_add(
     with transaction.atomic():
         meeting = _locked(meeting)
         check_version(meeting, version)
-        _require_open(meeting)
+        require_open(meeting)
         subject = objective or measure or initiative
         heading = title.strip() or (f"{subject.code} {subject.name}" if subject is not None else topic.strip())
         item = AgendaItem(
@@ -301,7 +301,7 @@ def item_add(
         if subject is not None:
             _subject_questions(meeting, item)
         save_validated(item)
-        _retime(meeting)
+        retime(meeting)
         meeting.save(update_fields=["version"])
         item.refresh_from_db()
     return item
@@ -315,7 +315,7 @@ def item_edit(*, item: AgendaItem, version: int | None = None, **fields: Any) ->
     with transaction.atomic():
         item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
         check_version(item, version)
-        _require_open(item.meeting)
+        require_open(item.meeting)
         for name, value in fields.items():
             setattr(item, name, value.strip() if isinstance(value, str) and name != "minutes" else value)
         return save_validated(item)
@@ -352,6 +352,6 @@ def meeting_close(*, meeting: ReviewMeeting, version: int | None = None) -> Revi
     with transaction.atomic():
         meeting = _locked(meeting)
         check_version(meeting, version)
-        _require_open(meeting)
+        require_open(meeting)
         meeting.closed_at = timezone.now()
         return save_validated(meeting)
