@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -245,3 +246,19 @@ def test_progress_out_of_range_is_refused_whole(ent: Any, personas: Any) -> None
 def test_viewers_cannot_update_progress_and_unknown_initiatives_are_404(ent: Any, personas: Any) -> None:
     assert signed_in(personas.viewer).get(f"/initiatives/{ent.ret_initiative.pk}/progress/").status_code == 403
     assert signed_in(personas.manager).get("/initiatives/999999/progress/").status_code == 404
+
+
+def test_progress_saved_over_someone_elses_newer_save_is_refused(ent: Any, personas: Any) -> None:
+    client = signed_in(personas.updater)
+    page = client.get(f"/initiatives/{ent.ret_initiative.pk}/progress/").content.decode()
+    opened = int(re.search(r'name="version" value="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    # Someone else saves first.
+    assert client.post(f"/initiatives/{ent.ret_initiative.pk}/progress/", {
+        "percent_complete": "50", "spent": "300", "status_note": "first", "version": str(opened)}).status_code == 302
+    response = client.post(f"/initiatives/{ent.ret_initiative.pk}/progress/", {
+        "percent_complete": "45", "spent": "250", "status_note": "second", "version": str(opened)})
+    assert response.status_code == 200
+    assert "was changed by someone else after you opened this form (now at 50% complete)" in (
+        response.content.decode())
+    ent.ret_initiative.refresh_from_db()
+    assert ent.ret_initiative.status_note == "first" and ent.ret_initiative.percent_complete == 50

@@ -144,6 +144,8 @@ class ProgressForm(forms.Form):
     percent_complete = forms.FloatField(min_value=0, max_value=100, label="Percent complete")
     spent = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2, label="Spent")
     status_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Status note")
+    # The version the form was filled from: a save over someone else's newer one is refused.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, milestones: Sequence[Milestone], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

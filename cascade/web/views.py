@@ -296,12 +296,14 @@ def initiative_progress(request: HttpRequest, pk: int) -> HttpResponse:
     initiative = _initiative(request, pk, Action.UPDATE)
     milestones = list(initiative.milestones.all())
     initial = {"percent_complete": initiative.percent_complete, "spent": initiative.spent,
-               "status_note": initiative.status_note, **{f"done_{m.pk}": m.done for m in milestones}}
+               "status_note": initiative.status_note, "version": initiative.version,
+               **{f"done_{m.pk}": m.done for m in milestones}}
     form = forms.ProgressForm(request.POST or None, initial=initial, milestones=milestones)
     if request.method == "POST" and form.is_valid():
         try:
             writes.initiative_progress_update(
-                initiative=initiative, percent_complete=form.cleaned_data["percent_complete"],
+                initiative=initiative, version=form.cleaned_data["version"],
+                percent_complete=form.cleaned_data["percent_complete"],
                 spent=form.cleaned_data["spent"], status_note=form.cleaned_data["status_note"],
                 milestones_done=form.milestones_done(),
             )

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from scorecard import services
@@ -47,13 +48,24 @@ def impact_unlink(*, impact: Impact) -> None:
 def initiative_progress_update(
     *,
     initiative: Initiative,
+    version: int | None,
     percent_complete: float,
     spent: Decimal,
     status_note: str,
     milestones_done: Mapping[int, dt.date | None],
 ) -> Initiative:
-    """Update the progress fields and the milestones' done dates together (all or nothing)."""
+    """Update the progress fields and the milestones' done dates together (all or nothing).
+
+    ``version`` is the initiative's version when the form was opened: if someone saved it since, nothing is
+    written (the row is locked first, so two updaters cannot both pass the check and overwrite each other).
+    """
     with transaction.atomic():
+        initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+        if version is not None and initiative.version != version:
+            raise ValidationError(
+                f"Initiative {initiative.code} was changed by someone else after you opened this form "
+                f"(now at {initiative.percent_complete:g}% complete). Nothing was saved: reload and enter it again."
+            )
         initiative.percent_complete = percent_complete
         initiative.spent = spent
         initiative.status_note = status_note
