@@ -142,8 +142,13 @@ def _objective_node(
     extra_class: str = "",
     width: int = NAME_WIDTH,
     scale: float = 1.0,
+    compact: bool = False,
 ) -> str:
-    """One objective: rounded box with code, theme tag, wrapped name and (with status) glyph + word + score."""
+    """One objective: rounded box with code, theme tag, wrapped name and (with status) glyph + word + score.
+
+    ``compact`` (the cascade, where dozens of boxes stack in a column) puts glyph and score on the code line and
+    leaves the word to the legend: a box of two lines instead of three or four.
+    """
     theme = snapshot.themes.get(obj.theme_id) if obj.theme_id is not None else None
     classes = ["objective"]
     code_text = obj.code
@@ -156,8 +161,10 @@ def _objective_node(
                  f"<B>{html_text(theme.code)}</B></FONT></TD>")
     else:
         head += "<TD></TD>"
-    rows = [f"<TR>{head}</TR>", f'<TR><TD COLSPAN="2" BALIGN="CENTER">{html_text(obj.name, width=width)}</TD></TR>']
+    span = 3 if compact else 2
+    name_row = f'<TR><TD COLSPAN="{span}" BALIGN="CENTER">{html_text(obj.name, width=width)}</TD></TR>'
     tip = [f"{code_text} {obj.name}"]
+    rows: list[str] = []
     if facts is None:
         fill, border, style, penwidth = DRAFT_FILL, DRAFT_BORDER, "rounded,filled", 1.2
     else:
@@ -166,13 +173,21 @@ def _objective_node(
         st = STATUS_STYLES[status]
         classes.append(f"status-{status}")
         score = _fmt_score(fact.score)
-        line = f"{st.glyph} {st.word}" + (f"  {score}" if score else "")
-        rows.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="{9 * scale:.1f}"><B>{html_text(line)}</B></FONT></TD></TR>')
+        if compact:
+            head = head.replace("</TD>", f'</TD><TD ALIGN="RIGHT"><FONT POINT-SIZE="{9 * scale:.1f}"><B>'
+                                f'{html_text(f"{st.glyph} {score}".strip())}</B></FONT></TD>', 1)
+        else:
+            line = f"{st.glyph} {st.word}" + (f"  {score}" if score else "")
+            rows.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="{9 * scale:.1f}"><B>{html_text(line)}</B></FONT>'
+                        "</TD></TR>")
         fill, border, penwidth = st.fill, st.border, st.penwidth
         style = f"rounded,filled,{st.style}"
         tip.append(f"Score: {score or 'none'} ({st.word.lower()})")
         if fact.latest:
             tip.append(f"Latest: {fact.latest}")
+    if compact and facts is None:
+        head += "<TD></TD>"
+    rows = [f"<TR>{head}</TR>", name_row, *rows]
     if obj.owner:
         tip.append(f"Owner: {obj.owner}")
     if theme is not None:
@@ -403,7 +418,8 @@ def cascade_dot(
         anchors[current] = anchor
         lines.append(f"    {anchor} [style=invis, shape=point, width=0.01, label=\"\"];")
         for obj in members:
-            lines.append("    " + _objective_node(snapshot, obj, facts=facts, theme_colour=colours, width=22) + ";")
+            lines.append("    " + _objective_node(snapshot, obj, facts=facts, theme_colour=colours, width=30,
+                                                    compact=True) + ";")
             node_ids.append(dot_id("o", obj.id))
         lines.append("  }")
     # Invisible anchors give each unit its own columns: parent left, children right.
