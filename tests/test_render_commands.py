@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 
 from cascade.loader import QUERIES
 from cascade.render import RenderError, render_cascade, render_drivers, render_impact, render_map
+from cascade.render.api import svg_for_inline
 from scorecard.models import Initiative, Objective, OrgUnit
 from tests.factories import (
     ActualFactory,
@@ -82,6 +83,13 @@ def test_render_map_colours_each_objective_by_its_rolled_up_status(tree: Any) ->
     assert f"o{objs['R1'].pk}" not in found  # another unit's objective is not on NW's map
     tip = nodes_by_id(parse_svg(result.data))[f"o{objs['F1'].pk}"].find(f".//{SVG}a").get(f"{XLINK}title")
     assert "Latest: F1.1 Measure F1: 100 % (2026-06-30)" in tip and "Owner: hannah" in tip
+
+
+def test_svg_for_inline_starts_at_the_svg_element(tree: Any) -> None:
+    build_map(tree)
+    inline = svg_for_inline(render_map(tree.nw, as_of=AS_OF).data)
+    assert inline.startswith("<svg") and "<!DOCTYPE" not in inline and "<?xml" not in inline
+    assert parse_svg(inline.encode()).tag == f"{SVG}svg"
 
 
 def test_render_map_as_of_a_date_before_the_actuals_shows_no_data(tree: Any) -> None:

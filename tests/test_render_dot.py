@@ -222,3 +222,11 @@ def test_paths_view_draws_each_path_edge_once_with_its_kind_and_marks_the_focus(
     assert nodes["i7"].find(f".//{SVG}a").get(f"{XLINK}href") == "/initiatives/7/"
     assert edge_titles(root) == {"i7->o201", "o201->o101", "o103->o101"}
     assert job.dot.count('class="supports"') == 1
+
+
+def test_a_map_past_thirty_objectives_warns_of_sprawl_in_its_header() -> None:
+    snapshot = make_snapshot()
+    assert "readable map holds" not in map_dot(snapshot, 1).dot
+    for pk in range(500, 523):
+        snapshot.objectives[pk] = ObjectiveData(pk, 1, 1, 12, f"S{pk}", f"Sprawl {pk}")
+    assert "31 objectives: a readable map holds 15 to 25" in map_dot(snapshot, 1).dot

@@ -50,6 +50,15 @@ class Rendered:
     filename: str
 
 
+def svg_for_inline(data: bytes) -> str:
+    """Rendered SVG for embedding in a page: the XML prolog, DOCTYPE and comments before <svg> removed."""
+    text = data.decode("utf-8")
+    start = text.find("<svg")
+    if start < 0:
+        raise ValueError("not an SVG document")
+    return text[start:]
+
+
 def _check(fmt: str, paper: str, dpi: int | None) -> None:
     if fmt not in FORMATS:
         raise RenderError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.", code="bad_request")

@@ -51,6 +51,7 @@ PAPERS: dict[str, tuple[float, float]] = {"a4": (11.69, 8.27), "a3": (16.54, 11.
 PAPER_MARGIN = 0.4
 
 NAME_WIDTH = 24  # characters per line in an objective box
+SPRAWL_LIMIT = 30  # objectives on one map beyond which the header warns
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,11 @@ def map_dot(
     statement = (f"Vision: {smap.vision}" if smap.vision else f"Mission: {smap.mission}" if smap.mission else "")
     legend = _legend(facts is not None, [(t.code, t.name, colours[t.id]) for t in themes],
                      ["cause → effect (points up to the objective it drives)"])
-    header = _header(f"{unit.code} {unit.name} · {smap.title}", [statement, _as_of_line(facts, as_of)], legend)
+    # Objective sprawl is a known failure of strategy maps: say so on the map rather than refuse to draw it.
+    sprawl = (f"{len(objectives)} objectives: a readable map holds 15 to 25 (about 8 per band on A4, 13 on A3)"
+              if len(objectives) > SPRAWL_LIMIT else "")
+    header = _header(f"{unit.code} {unit.name} · {smap.title}",
+                     [statement, _as_of_line(facts, as_of), sprawl], legend)
     lines = _graph_head(f"map_u{int(unit_id)}", {
         "rankdir": "BT", "nodesep": "0.3", "ranksep": "0.55", "newrank": "true", "label": header,
         "id": f"map-u{int(unit_id)}", "class": "strategy-map", **_paper_graph_attrs(paper)})
