@@ -105,6 +105,21 @@ def test_a_hostile_name_renders_to_pdf_png_and_a_dot_file_graphviz_reads_back(ke
     assert set(nodes_by_id(root)) == {f"o{pk}" for pk in range(101, 109)} | {"h10", "h11", "h12", "h13"}
 
 
+@pytest.mark.parametrize("key", sorted(set(HOSTILE) - {"emoji", "rtl"}))
+def test_a_hostile_name_shows_as_entered_in_the_pdf_text(key: str) -> None:
+    # Left out, and checked exactly in the SVG test above: emoji (no installed font has their glyphs, so the PDF
+    # draws placeholder boxes) and right-to-left text (pdftotext returns it in visual order, with bidi marks).
+    text = HOSTILE[key]
+    job = map_dot(make_snapshot({TARGET: text}), 1, facts=facts_from_statuses(STATUSES), as_of=AS_OF, paper="a3")
+    extracted = subprocess.run(["pdftotext", "-", "-"], input=render_job(job, "pdf"), capture_output=True,
+                               timeout=30, check=True).stdout.decode("utf-8")
+    assert unbidi(squash(clean(text))) in unbidi(squash(extracted))
+
+
+def unbidi(text: str) -> str:
+    return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+
+
 @pytest.mark.parametrize("key", ["script", "html_label_injection", "quoted_injection", "trailing_backslash",
                                  "control_characters", "escstring"])
 def test_hostile_text_is_harmless_in_the_cascade_and_paths_views(key: str) -> None:
