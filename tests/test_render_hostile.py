@@ -113,11 +113,7 @@ def test_a_hostile_name_shows_as_entered_in_the_pdf_text(key: str) -> None:
     job = map_dot(make_snapshot({TARGET: text}), 1, facts=facts_from_statuses(STATUSES), as_of=AS_OF, paper="a3")
     extracted = subprocess.run(["pdftotext", "-", "-"], input=render_job(job, "pdf"), capture_output=True,
                                timeout=30, check=True).stdout.decode("utf-8")
-    assert unbidi(squash(clean(text))) in unbidi(squash(extracted))
-
-
-def unbidi(text: str) -> str:
-    return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+    assert squash(clean(text)) in squash(extracted)
 
 
 @pytest.mark.parametrize("key", ["script", "html_label_injection", "quoted_injection", "trailing_backslash",
