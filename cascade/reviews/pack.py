@@ -40,6 +40,8 @@ class Pack:
 
 
 def _svg_uri(data: bytes) -> str:
+    # SVG rather than PNG: measured on the benchmark's pack, SVG cost less CPU in total (Graphviz's cairo PNG
+    # output outweighs WeasyPrint drawing the SVG), stays sharp on paper and makes a PDF a sixth of the size.
     return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
 
 
