@@ -1,0 +1,159 @@
+"""Who changed what and when: attribution of imports, service writes and admin edits; the history selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from simple_history.models import HistoricalRecords
+
+from scorecard.history import acting_as, actual_history, changes_for, target_history
+from scorecard.models import Actual, Measure
+from scorecard.services import actual_record, save_validated
+from tests.factories import ActualFactory, MeasureFactory, ObjectiveFactory, PerspectiveFactory
+from tests.test_admin_support import form_data, staff_client
+
+Q1, Q2 = dt.date(2026, 3, 31), dt.date(2026, 6, 30)
+
+
+@pytest.fixture
+def measure(tree: Any) -> Measure:
+    return MeasureFactory(objective__map=tree.ret.strategy_map, code="SALES", target=100.0, red_flag=90.0)
+
+
+def as_tuples(changes: list[Any]) -> list[tuple[Any, ...]]:
+    return [(c.who, c.action, c.field, c.old, c.new) for c in changes]
+
+
+def test_an_import_records_the_importing_user_and_the_file_in_every_history_record(
+    measure: Measure, personas: Any, tmp_path: Any
+) -> None:
+    path = tmp_path / "q1.csv"
+    path.write_text("unit,measure,period,value,note\nRET,SALES,2026-03-31,95,\n")
+    call_command("import_actuals", str(path), "--user", "ret_updater", stdout=io.StringIO(), stderr=io.StringIO())
+    path.write_text("unit,measure,period,value,note\nRET,SALES,2026-03-31,97,recount\n")
+    call_command("import_actuals", str(path), "--user", "ret_manager", stdout=io.StringIO(), stderr=io.StringIO())
+    changes = changes_for(Actual.objects.get())
+    assert as_tuples(changes) == [
+        ("ret_updater", "created", "", None, None),
+        ("ret_manager", "changed", "value", 95.0, 97.0),
+        ("ret_manager", "changed", "note", "", "recount"),
+        ("ret_manager", "changed", "entered_by", "ret_updater", "ret_manager"),
+    ]
+    assert {c.reason for c in changes} == {f"import_actuals {path}"}
+
+
+def test_a_service_write_outside_any_request_is_attributed_through_acting_as(measure: Measure, personas: Any) -> None:
+    with acting_as(personas.manager):
+        actual_record(measure=measure, period=Q1, value=88, user=personas.manager)
+        measure.name = "Sales growth"
+        save_validated(measure)
+    record = Actual.history.get()
+    assert record.history_user == personas.manager
+    assert changes_for(measure)[-1].who == "ret_manager"
+    assert changes_for(measure)[-1].field == "name"
+
+
+def test_a_write_with_nobody_to_attribute_it_to_says_so_instead_of_guessing(measure: Measure) -> None:
+    measure.target = 110
+    save_validated(measure)
+    assert changes_for(measure)[-1].who == ""
+
+
+def test_acting_as_puts_back_the_request_it_found() -> None:
+    outer = SimpleNamespace(user="someone")
+    HistoricalRecords.context.request = outer
+    try:
+        with acting_as(SimpleNamespace(pk=1)):
+            assert HistoricalRecords.context.request is not outer
+        assert HistoricalRecords.context.request is outer
+    finally:
+        del HistoricalRecords.context.request
+    with acting_as(SimpleNamespace(pk=1)):
+        pass
+    assert not hasattr(HistoricalRecords.context, "request")
+
+
+def test_target_history_shows_who_moved_the_target_and_red_flag_and_ignores_other_fields(
+    measure: Measure, personas: Any
+) -> None:
+    with acting_as(personas.manager):
+        measure.target = 120
+        save_validated(measure)
+    with acting_as(personas.executive):
+        measure.name = "Renamed"  # not a target change
+        save_validated(measure)
+        measure.red_flag = 100
+        measure.target = 125
+        save_validated(measure)
+    rows = as_tuples(target_history(measure))
+    assert rows[0] == ("", "created", "", None, None)
+    initial = {r[2]: r[4] for r in rows if r[1] == "changed" and r[3] is None}
+    assert initial["target"] == 100.0 and initial["red_flag"] == 90.0
+    assert [r for r in rows if r[3] is not None] == [
+        ("ret_manager", "changed", "target", 100.0, 120.0),
+        ("exec", "changed", "target", 120.0, 125.0),
+        ("exec", "changed", "red_flag", 90.0, 100.0),
+    ]
+    times = [c.when for c in target_history(measure)]
+    assert times == sorted(times)
+
+
+def test_actual_history_labels_each_entry_with_its_period_and_includes_deletions(
+    measure: Measure, personas: Any
+) -> None:
+    with acting_as(personas.updater):
+        first = actual_record(measure=measure, period=Q1, value=1)
+        actual_record(measure=measure, period=Q2, value=2)
+        actual_record(measure=measure, period=Q1, value=1.5)
+        first.delete()
+    rows = [(c.label, c.who, c.action, c.field, c.old, c.new) for c in actual_history(measure)]
+    assert rows == [
+        ("2026-03-31", "ret_updater", "created", "", None, None),
+        ("2026-06-30", "ret_updater", "created", "", None, None),
+        ("2026-03-31", "ret_updater", "changed", "value", 1.0, 1.5),
+        ("2026-03-31", "ret_updater", "deleted", "", None, None),
+    ]
+
+
+def test_a_changed_foreign_key_is_shown_as_the_related_object(tree: Any, personas: Any) -> None:
+    objective = ObjectiveFactory(map=tree.ret.strategy_map, code="C1")
+    other = PerspectiveFactory(map=tree.ret.strategy_map, code="C", name="Customer", position=1)
+    with acting_as(personas.manager):
+        objective.owner = personas.viewer
+        objective.perspective = other
+        save_validated(objective)
+    changed = {c.field: (c.old, c.new) for c in changes_for(objective) if c.action == "changed"}
+    assert changed == {"perspective": ("F Financial", "C Customer"), "owner": (None, "ret_viewer")}
+
+
+def test_changes_for_reads_an_objects_history_in_one_query_plus_one_per_changed_relation(
+    measure: Measure, personas: Any, django_assert_num_queries: Any
+) -> None:
+    with acting_as(personas.manager):
+        for target in (101, 102, 103):
+            measure.target = target
+            save_validated(measure)
+    with django_assert_num_queries(1):
+        changes = changes_for(measure)
+    assert len(changes) == 4
+    measure.owner = personas.manager
+    save_validated(measure)
+    with django_assert_num_queries(2):  # the records, then the users named in the owner change
+        assert changes_for(measure)[-1].new == "ret_manager"
+
+
+def test_an_admin_edit_of_a_target_is_attributed_to_the_signed_in_executive(measure: Measure, personas: Any) -> None:
+    ActualFactory(measure=measure, period=Q1, value=1)
+    client = staff_client(personas.executive)
+    url = f"/admin/scorecard/measure/{measure.pk}/change/"
+    data = form_data(client.get(url))
+    data["target"] = "130"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    last = target_history(measure)[-1]
+    assert (last.who, last.field, last.old, last.new) == ("exec", "target", 100.0, 130.0)
