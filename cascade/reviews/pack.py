@@ -160,13 +160,22 @@ def pack_context(meeting: ReviewMeeting, progress: Progress = _none) -> dict[str
                     "score": f"{ms.score:.1f}" if ms and ms.score is not None else "",
                     "trend": (ms.trend or "") if ms else "", "stale": bool(ms and ms.stale), "owner": m.owner,
                 })
+            supporters = [
+                {"label": f"{snapshot.units[snapshot.objectives[a.objective_id].unit_id].code} "
+                          f"{snapshot.objectives[a.objective_id].code} {snapshot.objectives[a.objective_id].name}",
+                 "status": scores.objective(a.objective_id).status,
+                 "status_word": STATUS_WORDS[scores.objective(a.objective_id).status]}
+                for a in snapshot.alignments if a.supports_id == obj.id and a.objective_id in snapshot.objectives
+            ]
             objective_tables.append({
+                "supporters": sorted(supporters, key=lambda r: r["label"]),
                 "code": obj.code, "name": obj.name, "status": node.status, "status_word": STATUS_WORDS[node.status],
                 "score": f"{node.score:.1f}" if node.score is not None else "", "measures": measures,
                 "perspective": persp[obj.perspective_id].name if obj.perspective_id in persp else "",
             })
     tick("measure tables")
 
+    glance = _at_a_glance(snapshot, scores, unit.pk)
     earlier = services.open_actions(unit, before=meeting.date, exclude_meeting_id=meeting.pk)
     own = list(meeting.actions.filter(done__isnull=True).select_related("owner", "meeting"))
     actions = []
@@ -185,8 +194,26 @@ def pack_context(meeting: ReviewMeeting, progress: Progress = _none) -> dict[str
         "map_svg": map_svg, "map_error": map_error, "agenda": agenda_rows, "split": split,
         "status_share": f"{split.status_share:.0%}", "strategic_share": f"{split.strategic_share:.0%}",
         "initiative_pages": initiative_pages, "objective_tables": objective_tables, "actions": actions,
+        "glance": glance, "overdue_actions": sum(1 for a in actions if a["overdue"]),
         "generated": dt.date.today().isoformat(), "unit_status": scores.units.get(unit.pk), "steps": total,
     }
+
+
+def _at_a_glance(snapshot: Any, scores: Any, unit_id: int) -> dict[str, int]:
+    """Counts for the cover: the unit's objectives by status, its initiatives in trouble, its stale measures."""
+    smap = snapshot.map_of_unit(unit_id)
+    own = [o.id for o in snapshot.objectives.values() if smap is not None and o.map_id == smap.id]
+    counts = {"objectives": len(own), "red": 0, "amber": 0, "green": 0, "none": 0}
+    for oid in own:
+        counts[scores.objective(oid).status] += 1
+    health = [scores.initiatives[i.id] for i in snapshot.initiatives.values()
+              if i.unit_id == unit_id and i.id in scores.initiatives]
+    counts["initiatives"] = len(health)
+    counts["troubled"] = sum(1 for h in health if h.health in ("at_risk", "behind"))
+    counts["over_budget"] = sum(1 for h in health if h.over_budget)
+    counts["stale"] = sum(1 for m in snapshot.measures.values() if m.objective_id in set(own)
+                          and scores.measures.get(m.id) is not None and scores.measures[m.id].stale)
+    return counts
 
 
 def build_pack(meeting: ReviewMeeting, progress: Progress = _none) -> Pack:
