@@ -325,6 +325,7 @@ def validate(
     width = max(positions.values()) + 1
     iu, im, ip, iv, inote = (positions[c] for c in COLUMNS)
     periods: dict[Any, dt.date | str] = {}  # a file repeats few periods many times: parse each text once
+    valid_pairs: dict[tuple[Any, Any], tuple[int, bool]] = {}  # (unit cell, measure cell) found valid
     for number, record in enumerate(records, start=2):
         if len(record) < width:
             record = record + (None,) * (width - len(record))
@@ -333,6 +334,22 @@ def validate(
         read += 1
         if progress and read % READ_PROGRESS_EVERY == 0:
             progress("read", read, None)
+        # Fast path for the common row: a (unit, measure) text pair already found valid, a period text already
+        # parsed, a plain number. Anything else goes through the full checks below.
+        known = valid_pairs.get((record[iu], record[im]))
+        if known is not None and not unnamed:
+            cell, text_value, note = record[ip], record[iv], record[inote]
+            period = periods.get(cell) if type(cell) is str else None
+            if type(period) is dt.date and type(text_value) is str and not known[1] and "_" not in text_value:
+                try:
+                    number_value = float(text_value)
+                except ValueError:
+                    number_value = math.nan
+                if math.isfinite(number_value):
+                    if type(note) is not str or note.startswith("'"):
+                        note = _text(note)
+                    rows.append((number, known[0], period, number_value, note))
+                    continue
         row_errors: list[RowError] = []
         for index in unnamed:
             if index < len(record) and not _blank(record[index]):
@@ -381,7 +398,9 @@ def validate(
             errors.extend(row_errors)
             continue
         assert measure is not None and isinstance(period, dt.date) and isinstance(value, float)
-        labels.setdefault(measure[0], f"{unit_code}:{measure_code}")
+        if measure[0] not in labels:
+            labels[measure[0]] = f"{unit_code}:{measure_code}"
+            valid_pairs[(record[iu], record[im])] = measure
         rows.append((number, measure[0], period, value, _text(record[inote])))
     # Duplicates: sorted by (measure, period, row), equal neighbours are the same value given twice.
     rows.sort(key=lambda r: (r[1], r[2], r[0]))
