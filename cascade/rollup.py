@@ -27,7 +27,7 @@ from cascade.snapshot import ActualSeries, ObjectiveData, Snapshot
 from scorecard.scoring import InitiativeHealth, MeasureScore, combine, initiative_health, score_measure, status_for
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: cheaper to build by the thousand; treat as read-only
 class NodeScore:
     """The rolled-up score (0..10, unrounded, None when nothing below is scored) and its status."""
 

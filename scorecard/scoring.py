@@ -90,7 +90,9 @@ class InitiativeLike(Protocol):
 
 
 # ----------------------------------------------------------------------------------------------- results
-@dataclass(frozen=True, slots=True)
+# Results are plain (not frozen) slotted dataclasses: a roll-up builds one per measure, and a frozen dataclass
+# costs four times as much to build. Treat them as read-only.
+@dataclass(slots=True)
 class MeasureScore:
     score: float | None  # 0..10, unrounded; None: unscored
     status: str  # green | amber | red | none
