@@ -313,3 +313,31 @@ def test_api_cannot_add_items_to_a_meeting_the_user_does_not_edit(meeting: Revie
                                                                             "description": "x"}, format="json")
     assert response.status_code == 403
     assert ActionItem.objects.count() == 0
+
+
+def test_api_refuses_unknown_fields_instead_of_dropping_them(meeting: ReviewMeeting, personas: Any) -> None:
+    item = first_item(meeting)
+    response = api(personas.manager).patch(f"/api/review-items/{item.pk}/", {"notez": "typo"}, format="json",
+                                           HTTP_IF_MATCH=f'"{item.version}"')
+    assert response.status_code == 400 and response.json() == {"notez": ["Unknown field."]}
+    response = api(personas.manager).post("/api/reviews/", {"unit": "RET", "date": "2026-10-15",
+                                                            "as_of": "2026-09-30", "lenght": 60}, format="json")
+    assert response.status_code == 400 and "lenght" in response.json()
+
+
+# ------------------------------------------------------------------------------------------------- admin
+def test_the_admin_lists_meetings_in_scope_and_lets_only_managers_change_them(
+        meeting: ReviewMeeting, personas: Any, tree: Any, settings: Any) -> None:
+    settings.SCORECARD_VIEWERS_SEE_ALL = False
+    other, _ = services.meeting_plan(unit=tree.whs, date=DAY, as_of=AS_OF, title="Wholesale review")
+    for user in (personas.manager, personas.viewer, personas.outsider_manager, personas.executive):
+        user.is_staff = True
+        user.save()
+    page = client_for(personas.manager).get("/admin/cascade/reviewmeeting/").content.decode()
+    assert "Retail strategy review" in page and "Wholesale review" not in page
+    # Out of scope: the admin answers as for a missing object (back to the index with a message).
+    assert client_for(personas.manager).get(f"/admin/cascade/reviewmeeting/{other.pk}/change/").status_code == 302
+    viewer_page = client_for(personas.viewer).get(f"/admin/cascade/reviewmeeting/{meeting.pk}/change/")
+    assert viewer_page.status_code == 200 and 'name="title"' not in viewer_page.content.decode()  # read only
+    assert client_for(personas.manager).get(f"/admin/cascade/reviewmeeting/{meeting.pk}/change/").status_code == 200
+    assert "Wholesale review" in client_for(personas.executive).get("/admin/cascade/reviewmeeting/").content.decode()

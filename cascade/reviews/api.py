@@ -73,7 +73,29 @@ def _stale_is_412(func: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------ serializers
-class ItemSerializer(serializers.ModelSerializer):
+class Strict:
+    """Unknown body keys are a 400, as in the rest of the API: a misspelt field must not be dropped silently.
+    References to scorecard objects are limited to what the user may view (``access.scope``)."""
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()  # type: ignore[misc]
+        request = self.context.get("request")  # type: ignore[attr-defined]
+        user = getattr(request, "user", None)
+        for field in fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and queryset.model in access.UNIT_LOOKUP:
+                field.queryset = access.scope(user, queryset, Action.VIEW)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        data = self.initial_data  # type: ignore[attr-defined]
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []  # type: ignore[attr-defined]
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().validate(attrs)  # type: ignore[misc]
+
+
+class ItemSerializer(Strict, serializers.ModelSerializer):
     status_questions = serializers.CharField(allow_blank=True, required=False, max_length=20000)
     strategic_questions = serializers.CharField(allow_blank=True, required=False, max_length=20000)
 
@@ -86,7 +108,7 @@ class ItemSerializer(serializers.ModelSerializer):
                             "reason", "score", "rank", "manual")
 
 
-class ItemCreateSerializer(serializers.Serializer):
+class ItemCreateSerializer(Strict, serializers.Serializer):
     meeting = serializers.PrimaryKeyRelatedField(queryset=ReviewMeeting.objects.all())
     objective = serializers.PrimaryKeyRelatedField(queryset=Objective.objects.all(), required=False)
     measure = serializers.PrimaryKeyRelatedField(queryset=Measure.objects.all(), required=False)
@@ -96,13 +118,14 @@ class ItemCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         subjects = [k for k in ("objective", "measure", "initiative") if attrs.get(k) is not None]
         if len(subjects) + (1 if attrs.get("topic", "").strip() else 0) != 1:
             raise serializers.ValidationError("Give exactly one subject: objective, measure, initiative or topic.")
         return attrs
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(Strict, serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False,
                                          allow_null=True)
     unit_code = serializers.CharField(source="unit.code", read_only=True)
@@ -113,7 +136,7 @@ class ActionSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "version", "unit_code")
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(Strict, serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
     facilitator = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False,
                                                allow_null=True)
@@ -139,6 +162,7 @@ class MeetingSerializer(serializers.ModelSerializer):
                 "warnings": list(split.warnings)}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         date, as_of = attrs.get("date"), attrs.get("as_of")
         if self.instance is None and date and as_of and as_of > date:
             raise serializers.ValidationError({"as_of": f"The as-of period {as_of} lies after the meeting date "
@@ -146,7 +170,7 @@ class MeetingSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ReorderSerializer(serializers.Serializer):
+class ReorderSerializer(Strict, serializers.Serializer):
     items = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500)
 
 
@@ -242,7 +266,7 @@ class MeetingViewSet(ScopedReviewViewSet):
     @action(detail=True, methods=["post"])
     def reorder(self, request: Request, pk: str | None = None) -> Response:
         """Put the items in the given order: {"items": [every item id, once]}. Needs If-Match."""
-        form = ReorderSerializer(data=request.data)
+        form = ReorderSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         return self._act(request, services.items_reorder, item_ids=form.validated_data["items"])
 
@@ -259,7 +283,7 @@ class ItemViewSet(ScopedReviewViewSet):
     unit_path = "meeting__unit"
 
     def create(self, request: Request) -> Response:
-        form = ItemCreateSerializer(data=request.data)
+        form = ItemCreateSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
         meeting = data.pop("meeting")
