@@ -8,7 +8,7 @@ import pytest
 
 from cascade.loader import QUERIES, UnknownUnit, load_snapshot, unit_by_code
 from cascade.rollup import compute_scores
-from cascade.snapshot import ActualPoint
+from cascade.snapshot import ActualPoint, ActualSeries
 from cascade.synthetic import generate_enterprise
 from scorecard.models import OrgUnit
 from tests.factories import (
@@ -137,3 +137,15 @@ def test_a_unit_is_found_by_code_and_an_unknown_code_is_named(tree) -> None:  # 
     assert unit_by_code("RET") == tree.ret
     with pytest.raises(UnknownUnit, match="Unknown unit 'NOPE'.*Top-level units: NW"):
         unit_by_code("NOPE")
+
+
+def test_an_actual_series_reads_like_a_list_of_points() -> None:
+    series = ActualSeries([Q1, Q2], [1.0, 2.0])
+    assert len(series) == 2 and bool(series)
+    assert series[0] == ActualPoint(Q1, 1.0) and series[-1] == ActualPoint(Q2, 2.0)
+    assert series[1:] == [ActualPoint(Q2, 2.0)]
+    assert series == [ActualPoint(Q1, 1.0), ActualPoint(Q2, 2.0)]
+    series.append(ActualPoint(Q3, 3.0, "late"))
+    assert list(series) == [ActualPoint(Q1, 1.0), ActualPoint(Q2, 2.0), ActualPoint(Q3, 3.0, "late")]
+    assert [a.period for a in reversed(series)] == [Q3, Q2, Q1]
+    assert not ActualSeries()
