@@ -152,3 +152,73 @@ def actual_history(measure: Measure) -> list[Change]:
     )
     changes = _changes(records, None, label=lambda r: r.period.isoformat())
     return sorted(changes, key=lambda c: c.when)
+
+
+# ------------------------------------------------------------------------------------ structure as of a time
+MEASURE_FIELDS = ("objective", "name", "units", "polarity", "scoring", "frequency", "baseline", "target",
+                  "red_flag", "tolerance", "red_tolerance", "weight")
+
+
+@dataclass(frozen=True)
+class MapStructure:
+    """A unit's map as plain rows keyed by code: what the map looked like, without scores or actuals."""
+
+    unit: str
+    title: str
+    perspectives: dict[str, tuple[str, int]]  # code -> (name, position)
+    themes: dict[str, str]  # code -> name
+    objectives: dict[str, dict[str, Any]]  # code -> name, perspective, theme, weight
+    links: dict[tuple[str, str], str]  # (cause code, effect code) -> note
+    measures: dict[str, dict[str, Any]]  # code -> MEASURE_FIELDS (objective by code)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in the project's time zone: "as of 2026-03-31" includes that day's edits."""
+    from django.utils import timezone
+
+    start_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+    return timezone.make_aware(start_next) - dt.timedelta(microseconds=1)
+
+
+def structure_as_of(unit: Any, when: dt.datetime | None = None) -> MapStructure | None:
+    """The unit's map as it was at ``when`` (now when None), from simple_history; None if it had no map.
+
+    Six queries: the map, then its perspectives, themes, objectives, measures and links as of that time.
+    """
+    from scorecard.models import CauseEffectLink, Objective, Perspective, StrategyMap, Theme
+
+    def source(model: Any) -> Any:
+        return model.objects if when is None else model.history.as_of(when)
+
+    smap = source(StrategyMap).filter(unit_id=unit.pk).values_list("id", "title").first()
+    if smap is None:
+        return None
+    map_id, title = smap
+    perspectives = {pk: (code, name, position) for pk, code, name, position in
+                    source(Perspective).filter(map_id=map_id).values_list("id", "code", "name", "position")}
+    theme_rows = list(source(Theme).filter(map_id=map_id).values_list("id", "code", "name"))
+    themes = {pk: code for pk, code, _name in theme_rows}
+    theme_names = {code: name for _pk, code, name in theme_rows}
+    objective_rows = list(source(Objective).filter(map_id=map_id).values_list(
+        "id", "code", "name", "perspective_id", "theme_id", "weight"))
+    code_of = {row[0]: row[1] for row in objective_rows}
+    objectives = {
+        code: {"name": name, "perspective": perspectives.get(p, (f"#{p}",))[0],
+               "theme": themes.get(t, "") if t else "", "weight": weight}
+        for _pk, code, name, p, t, weight in objective_rows
+    }
+    measures = {}
+    for row in source(Measure).filter(map_id=map_id).values_list("code", "objective_id", *MEASURE_FIELDS[1:]):
+        values = dict(zip(MEASURE_FIELDS, (code_of.get(row[1], f"#{row[1]}"), *row[2:]), strict=True))
+        measures[row[0]] = values
+    links = {}
+    if code_of:
+        for cause, effect, note in source(CauseEffectLink).filter(cause_id__in=list(code_of)).values_list(
+                "cause_id", "effect_id", "note"):
+            if effect in code_of:
+                links[(code_of[cause], code_of[effect])] = note
+    return MapStructure(
+        unit=unit.code, title=title,
+        perspectives={code: (name, position) for code, name, position in perspectives.values()},
+        themes=theme_names, objectives=objectives, links=links, measures=measures,
+    )

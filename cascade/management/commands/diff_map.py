@@ -1,0 +1,70 @@
+"""``manage.py diff_map UNIT --from DATE|FILE [--to DATE|FILE]``: what changed in a unit's map."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cascade.diff import DiffSourceError, diff_structures, structure_from_yaml
+from scorecard.history import MapStructure, end_of_day, structure_as_of
+from scorecard.models import OrgUnit
+
+
+class Command(BaseCommand):
+    help = (
+        "List the objectives, cause-effect links, measures and targets added (+), removed (-) and changed (~) in "
+        "UNIT's map between two versions. A version is a date (YYYY-MM-DD: the map at the end of that day, from "
+        "the change history) or a scorecard/v1 YAML file (as written by export_map). --to defaults to now."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("unit", help="unit code")
+        parser.add_argument("--from", dest="old", required=True, metavar="DATE|FILE", help="the earlier version")
+        parser.add_argument("--to", dest="new", metavar="DATE|FILE", help="the later version (default: now)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        code = options["unit"]
+        old = self.version(code, options["old"], "--from")
+        new = self.version(code, options["new"], "--to")
+        lines = diff_structures(old, new)
+        label_old, label_new = options["old"], options["new"] or "now"
+        if not lines:
+            self.stdout.write(f"No change in the map of {code} from {label_old} to {label_new}.")
+            return
+        self.stdout.write(f"Map of {code}: {label_old} -> {label_new}")
+        for line in lines:
+            self.stdout.write(str(line))
+        counts = {c: sum(1 for line in lines if line.change == c) for c in ("added", "removed", "changed")}
+        self.stdout.write(", ".join(f"{n} {c}" for c, n in counts.items()))
+
+    def version(self, code: str, spec: str | None, option: str) -> MapStructure:
+        if spec is not None and not spec.endswith((".yaml", ".yml")):
+            try:
+                day = dt.date.fromisoformat(spec)
+            except ValueError:
+                raise CommandError(f"{option} {spec!r} is neither a date (YYYY-MM-DD) nor a .yaml file") from None
+            return self.from_database(code, day, option)
+        if spec is None:
+            return self.from_database(code, None, option)
+        path = Path(spec)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"{spec}: cannot read ({exc.strerror})") from None
+        try:
+            return structure_from_yaml(text, code, name=spec)
+        except DiffSourceError as exc:
+            raise CommandError(str(exc)) from None
+
+    def from_database(self, code: str, day: dt.date | None, option: str) -> MapStructure:
+        unit = OrgUnit.objects.filter(code=code).first()
+        if unit is None:
+            raise CommandError(f"No unit with the code {code!r}.")
+        structure = structure_as_of(unit, end_of_day(day) if day else None)
+        if structure is None:
+            when = f"on {day}" if day else "now"
+            raise CommandError(f"Unit {code} had no strategy map {when} ({option}).")
+        return structure
