@@ -20,7 +20,9 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
     FieldDoesNotExist,
@@ -161,6 +163,24 @@ class ScorecardForm(forms.ModelForm):
 
 
 # ------------------------------------------------------------------------------------------------ admins
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, minus a 500: re-rendering a form whose posted id is garbage ("x", a
+    40-digit number) made it query ``pk__in=["x"]`` and fail. Values that are no valid key are not shown (the
+    field's own error, "Select a valid choice", says what was wrong)."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(remote.field_name)
+        valid = []
+        for item in value:
+            try:
+                key.run_validators(key.to_python(item))
+            except (ValidationError, TypeError, ValueError):
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
+
 class ScopedFieldsMixin:
     """Foreign-key choices scoped to the user's units; shared by model admins and inlines."""
 
@@ -169,6 +189,8 @@ class ScopedFieldsMixin:
         if related in access.UNIT_LOOKUP and "queryset" not in kwargs:
             action = field_action(db_field.model, db_field.name)
             kwargs["queryset"] = access.scope(request.user, related._default_manager.all(), action)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):  # type: ignore[attr-defined]
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))  # type: ignore[attr-defined]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
@@ -218,6 +240,13 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
             qs = qs.select_related(*self.object_select_related)
         return access.scope(request.user, qs, self.view_action)
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        # A NUL byte in a filter value passes Django's checks and then fails in PostgreSQL ("text fields cannot
+        # contain NUL"): refuse it the way the admin refuses any bad lookup (a redirect to "?e=1").
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            raise IncorrectLookupParameters("A NUL character in the query string.")
+        return super().get_changelist_instance(request)
+
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
@@ -235,7 +264,8 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
             if self.object_select_related:
                 base = base.select_related(*self.object_select_related)
             queryset = access.scope(request.user, base, action)
-        return super().get_search_results(request, queryset, search_term)
+        # PostgreSQL refuses NUL in text: a search for it finds nothing anyway (and must not be a 500).
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
 
     # -- forms: read-only fields for progress-only users; the request for the save-error net.
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:

@@ -572,3 +572,45 @@ def test_a_manager_deletes_an_objective_of_the_own_unit(personas: Personas, tree
     assert client.get(f"{URL}objective/{objective.pk}/delete/").status_code == 200
     assert client.post(f"{URL}objective/{objective.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not Objective.objects.filter(pk=objective.pk).exists() and not Measure.objects.exists()
+
+
+GARBAGE = ["", "x" * 5000, "\x00", "-1e309", "NaN", "9" * 40, "2026-02-30", "<script>alert(1)</script>", "[]"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("garbage", GARBAGE, ids=range(len(GARBAGE)))
+def test_garbage_in_every_field_of_an_add_form_is_a_form_error_never_a_500(
+    exec_client: Any, tree: Tree, model: str, garbage: str
+) -> None:
+    data = add_form(exec_client, model)
+    fields = exec_client.get(f"{URL}{model}/add/").context["adminform"].form.fields
+    body = {**data, **{name: garbage for name in fields}}
+    before = fingerprint()
+    response = exec_client.post(f"{URL}{model}/add/", body)
+    assert response.status_code == 200
+    assert errors_of(response)
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("garbage", GARBAGE, ids=range(len(GARBAGE)))
+def test_garbage_in_inline_rows_is_a_form_error_never_a_500(exec_client: Any, tree: Tree, garbage: str) -> None:
+    objective = ObjectiveFactory(map=tree.nw.strategy_map, code="F1")
+    data = change_form(exec_client, "objective", objective.pk)
+    add_inline_row(data, "effect_links", {"effect": garbage or "x", "note": garbage})
+    add_inline_row(data, "measures", {"code": garbage or "x", "name": garbage, "owner": garbage or "x",
+                                      "polarity": garbage, "weight": garbage})
+    before = fingerprint()
+    response = exec_client.post(f"{URL}objective/{objective.pk}/change/", data)
+    assert errors_of(response)
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("query", [{"q": "\x00"}, {"q": "x" * 3000}, {"o": "99.-x"}, {"p": "99999"},
+                                   {"map__unit__id__exact": "x"}, {"unit__id__exact": "9" * 40},
+                                   {"perspective__code": "\x00"}, {"period__gte": "garbage"}])
+def test_garbage_in_a_changelists_query_string_is_never_a_500(exec_client: Any, tree: Tree, model: str,
+                                                              query: dict[str, str]) -> None:
+    ObjectiveFactory(map=tree.nw.strategy_map)
+    response = exec_client.get(f"{URL}{model}/", query)
+    assert response.status_code in (200, 302)

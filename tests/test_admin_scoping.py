@@ -387,3 +387,19 @@ def test_an_outsider_manager_sees_none_of_retail(personas: Personas, objects: Ob
     assert not Initiative.objects.filter(pk__in=shown, unit__code__startswith="RET").exists()
     assert Measure.objects.count() == 4 and OrgUnit.objects.count() == 4
     assert User.objects.filter(username="whs_manager").exists()
+
+
+@pytest.mark.parametrize("term", ["\x00", "x" * 3000, "%", "_", "' OR 1=1 --"])
+def test_garbage_in_an_autocomplete_search_stays_in_scope_and_is_never_a_500(
+    personas: Personas, objects: Objects, term: str
+) -> None:
+    found = autocomplete(staff_client(personas.manager), "objective", "map", term)
+    assert found <= {"RET: RET strategy", "RET-EC: RET-EC strategy"}
+
+
+@pytest.mark.parametrize("params", [{}, {"app_label": "scorecard"}, {"app_label": "nope", "model_name": "x",
+                                    "field_name": "y"}, {"app_label": "scorecard", "model_name": "objective",
+                                                        "field_name": "name"}])
+def test_a_malformed_autocomplete_request_is_a_403(personas: Personas, objects: Objects,
+                                                  params: dict[str, str]) -> None:
+    assert staff_client(personas.manager).get("/admin/autocomplete/", params).status_code == 403
