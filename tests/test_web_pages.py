@@ -173,6 +173,11 @@ def test_the_cascade_shows_the_picture_and_the_same_units_as_a_table(ent: Any, p
     assert "<svg" in page
     table = page[page.index("Units in this cascade"):]
     assert "RET Retail" in table and "WHS Wholesale" in table and "RET-EC" not in table
+    # Two levels deep, the table reads as the tree: each unit right under its parent.
+    page = signed_in(personas.viewer).get("/units/NW/cascade/", {"as_of": AS_OF, "depth": "2"}).content.decode()
+    table = page[page.index("Units in this cascade"):]
+    assert table.index("NW Northwind") < table.index("RET Retail") < table.index("RET-EC E-commerce") < (
+        table.index("WHS Wholesale"))
 
 
 def test_renderer_links_to_units_by_id_lead_to_the_units_page(ent: Any, personas: Any) -> None:

@@ -417,26 +417,23 @@ def cascade_page(user: Any, unit: OrgUnit, as_of: dt.date, *, depth: int, aligne
     # The same cascade as a table: readable without the picture (screen readers, small screens).
     loaded = load(unit, as_of)
     snap = loaded.snapshot
-    depth_of = {unit.pk: 0}
-    for uid in sorted(snap.units, key=lambda u: snap.units[u].code):
-        chain, current = [], uid
-        while current is not None and current not in depth_of and current in snap.units:
-            chain.append(current)
-            current = snap.units[current].parent_id
-        if current in depth_of:
-            for offset, node in enumerate(reversed(chain), start=1):
-                depth_of[node] = depth_of[current] + offset
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for u in sorted(snap.units.values(), key=lambda u: (u.display_order, u.code)):
+        children[u.parent_id].append(u.id)
     objectives_of: dict[int, list[int]] = defaultdict(list)
     for o in snap.objectives.values():
         objectives_of[o.unit_id].append(o.id)
     aligned = {a.objective_id for a in snap.alignments}
     rows = []
-    for uid, d in sorted(depth_of.items(), key=lambda kv: (kv[1], snap.units[kv[0]].code)):
-        if d > depth:
-            continue
+    stack = [(unit.pk, 0)]  # depth first, so the table reads as the tree (each unit under its parent)
+    while stack:
+        uid, d = stack.pop()
         u, node = snap.units[uid], loaded.scores.units.get(uid)
-        rows.append({"code": u.code, "name": u.name, "score": node.score if node else None,
-                     "status": node.status if node else "none", "objectives": len(objectives_of[uid]),
+        rows.append({"code": u.code, "name": u.name, "depth": d, "indent": "\u2003" * d,
+                     "score": node.score if node else None, "status": node.status if node else "none",
+                     "objectives": len(objectives_of[uid]),
                      "aligned": sum(1 for o in objectives_of[uid] if o in aligned)})
+        if d < depth:
+            stack.extend((child, d + 1) for child in reversed(children[uid]))
     context["unit_rows"] = rows
     return context
