@@ -375,3 +375,37 @@ def test_row_errors_format_as_row_and_column() -> None:
     assert str(RowError(7, "value", "bad")) == "row 7, column value: bad"
     assert str(RowError(7, "", "bad")) == "row 7: bad"
     assert str(RowError(None, "", "bad file")) == "bad file"
+
+
+def test_a_repeated_column_and_data_under_a_column_without_header_are_errors(measures: Any) -> None:
+    twice = import_actuals(csv_file("unit,measure,period,value,note,Value\nRET,SALES,2026-03-31,1,,2\n"))
+    assert [str(e) for e in twice.errors] == ["row 1, column value: the column value appears twice"]
+    unnamed = import_actuals(csv_file("unit,measure,period,value,note,\nRET,SALES,2026-03-31,1,,stray\n"
+                                      "RET,SALES,2026-06-30,1,,\n"))
+    assert [str(e) for e in unnamed.errors] == ["row 2, column #6: a value in a column that has no header"]
+    assert Actual.objects.count() == 0
+
+
+def test_an_excel_period_with_a_time_of_day_and_a_text_number_cell_are_checked_like_text(measures: Any) -> None:
+    book = xlsx_file([["unit", "measure", "period", "value", "note"],
+                      ["RET", "SALES", dt.datetime(2026, 3, 31, 14, 30), 1, None],
+                      ["RET", "SALES", dt.date(2026, 6, 30), "n/a", None],
+                      ["RET", "SALES", dt.date(2026, 9, 30), False, None]])
+    assert [str(e) for e in import_actuals(book).errors] == [
+        "row 2, column period: 2026-03-31 14:30:00 has a time of day; give a date",
+        "row 3, column value: 'n/a' is not a number",
+        "row 4, column value: False is not a number (only yes/no measures take true/false)",
+    ]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["export_actuals", "NOPE"], "No unit with the code 'NOPE'"),
+    (["export_actuals", "RET", "--from", "31/03/2026"], "--from '31/03/2026' is not a date in the form YYYY-MM-DD"),
+    (["export_actuals", "RET", "--from", "2026-06-30", "--to", "2026-03-31"], "--to 2026-03-31 is before --from"),
+    (["export_actuals", "RET", "--format", "xlsx"], "An .xlsx workbook needs -o FILE"),
+    (["actuals_template", "NW"], "Unit NW has no measures"),
+    (["import_actuals", "/nonexistent/file.csv"], "cannot read"),
+])
+def test_the_results_commands_explain_what_they_cannot_do(measures: Any, args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())

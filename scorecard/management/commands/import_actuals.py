@@ -52,6 +52,8 @@ class Command(BaseCommand):
         with acting_as(user):
             result = import_actuals(name, fmt=options["format"], user=user, dry_run=options["dry_run"],
                                     progress=progress, reason=f"import_actuals {name}"[:100])
+        if len(result.errors) == 1 and result.errors[0].row is None:
+            raise CommandError(f"{result.errors[0]}; nothing was written.")  # about the file as a whole
         if result.errors:
             for error in result.errors:
                 self.stderr.write(str(error))
