@@ -112,6 +112,9 @@ def test_an_unreadable_as_of_or_paper_or_depth_is_a_400_naming_the_parameter(ent
     client = signed_in(personas.viewer)
     response = client.get("/units/RET/", {"as_of": "last week"})
     assert response.status_code == 400 and "as_of: “last week” is not a date" in response.content.decode()
+    for far in ("0001-03-31", "9999-12-31"):
+        response = client.get("/units/RET/", {"as_of": far})
+        assert response.status_code == 400 and f"as_of: {far} is out of range" in response.content.decode()
     response = client.get("/units/RET/map/print/", {"paper": "a0"})
     assert response.status_code == 400 and "paper: “a0” is not a paper size" in response.content.decode()
     response = client.get("/units/RET/cascade/", {"depth": "99"})
@@ -233,3 +236,13 @@ def test_objectives_are_counted_once_per_page(ent: Any, personas: Any) -> None:
     page = signed_in(personas.viewer).get("/units/RET/", {"as_of": AS_OF}).content.decode()
     for o in Objective.objects.filter(map__unit=ent.tree.ret):
         assert page.count(f'id="objective-{o.pk}"') == 1
+
+
+@pytest.mark.parametrize("garbage", ["", "x", "2026-13-01", "2026-09-30'--", "9" * 60, "%00", "<script>", "-1"])
+def test_garbage_query_parameters_get_a_page_or_a_400_never_a_500(ent: Any, personas: Any, garbage: str) -> None:
+    client = signed_in(personas.manager)
+    for url in [*page_urls(ent), "/units/RET/map.pdf", "/units/RET/results/"]:
+        response = client.get(url, {"as_of": garbage, "paper": garbage, "depth": garbage, "period": garbage,
+                                    "aligned": garbage, "download": garbage})
+        assert response.status_code in (200, 400), (url, garbage, response.status_code)
+        assert "<script>" not in response.content.decode().replace("<script src=", "")

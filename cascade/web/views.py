@@ -23,6 +23,7 @@ from scorecard.access import Action
 from scorecard.models import Impact, Initiative, Measure, Objective, OrgUnit
 
 PAPERS = ("a4", "a3")
+AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
 
 
 class BadParameter(Exception):
@@ -54,9 +55,14 @@ def _as_of(request: HttpRequest) -> dt.date:
     if not raw:
         return pages.default_as_of()
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise BadParameter(f"as_of: “{raw}” is not a date; use YYYY-MM-DD, e.g. 2026-09-30.") from None
+    # Period arithmetic (stale checks go back two periods) needs room on both sides of the date.
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        raise BadParameter(f"as_of: {day.isoformat()} is out of range; use a date between "
+                           f"{AS_OF_RANGE[0].isoformat()} and {AS_OF_RANGE[1].isoformat()}.")
+    return day
 
 
 def _bad(request: HttpRequest, message: str) -> HttpResponse:
