@@ -100,9 +100,10 @@ class Loaded:
     as_of: dt.date
 
 
-def load(units: OrgUnit | None, as_of: dt.date) -> Loaded:
-    """The loader's fixed queries, then the roll-up (pure Python). ``None`` loads the whole enterprise."""
-    snapshot = load_snapshot(units, as_of=as_of)
+def load(units: OrgUnit | None, as_of: dt.date, *, notes: bool = False) -> Loaded:
+    """The loader's fixed queries, then the roll-up (pure Python). ``None`` loads the whole enterprise.
+    Only the objective page shows commentary: the others skip reading every actual's note."""
+    snapshot = load_snapshot(units, as_of=as_of, notes=notes)
     return Loaded(snapshot, compute_scores(snapshot, as_of), as_of)
 
 
@@ -247,7 +248,7 @@ def scorecard(user: Any, unit: OrgUnit, as_of: dt.date) -> dict[str, Any]:
 
 def objective_page(user: Any, objective: Objective, as_of: dt.date) -> dict[str, Any]:
     unit = objective.map.unit
-    loaded = load(top_for_support(unit, [objective.pk]), as_of)
+    loaded = load(top_for_support(unit, [objective.pk]), as_of, notes=True)
     snap = loaded.snapshot
     o = snap.objectives[objective.pk]
     perspective = snap.perspectives[o.perspective_id]
