@@ -51,19 +51,9 @@
     }
   }
 
-  // Forms whose submit button asks before a destructive action (unlinking an initiative).
-  function confirmations() {
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
-      });
-    });
-  }
-
   onReady(function () {
     autosubmit();
     mapControls();
     printButton();
-    confirmations();
   });
 })();
