@@ -20,6 +20,7 @@ has no history to keep.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 import time
@@ -62,7 +63,7 @@ class Generated:
 
 def month_ends(end: dt.date, count: int) -> list[dt.date]:
     """``count`` month ends, oldest first, the last one being ``end``'s month end."""
-    last = subtract_months(end.replace(day=1), -1) - dt.timedelta(days=1)
+    last = end.replace(day=calendar.monthrange(end.year, end.month)[1])
     return [subtract_months(last, back) for back in range(count - 1, -1, -1)]
 
 
@@ -93,6 +94,8 @@ def generate_enterprise(
                              ("periods", periods, 0)):
         if value < low:
             raise ValueError(f"--{name} must be at least {low} (got {value}).")
+    if end.year * 12 + end.month - periods < dt.MINYEAR * 12:
+        raise ValueError(f"--end {end.isoformat()} leaves no room for {periods} monthly periods before it.")
     if OrgUnit.objects.filter(code=prefix).exists() or OrgUnit.objects.filter(code__startswith=f"{prefix}-").exists():
         raise ValueError(f"Units with the code prefix {prefix!r} already exist; choose another prefix.")
     started = time.perf_counter()

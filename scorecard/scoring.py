@@ -208,6 +208,11 @@ def subtract_months(day: dt.date, months: int) -> dt.date:
     """``day`` minus ``months`` months; a month end stays a month end, other days are clipped."""
     year, month = divmod(day.year * 12 + (day.month - 1) - months, 12)
     month += 1
+    # Dates near year 1 or 9999 (an as-of typed by hand) must not raise: clamp to the calendar's ends.
+    if year < dt.MINYEAR:
+        return dt.date.min
+    if year > dt.MAXYEAR:
+        return dt.date.max
     last = calendar.monthrange(year, month)[1]
     if day.day == calendar.monthrange(day.year, day.month)[1]:
         return dt.date(year, month, last)

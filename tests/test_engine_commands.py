@@ -177,6 +177,8 @@ def test_generate_enterprise_refuses_a_taken_prefix_and_bad_sizes(tree) -> None:
         run("generate_enterprise", "--units", "0")
     with pytest.raises(CommandError, match="--end 'soon'"):
         run("generate_enterprise", "--end", "soon")
+    with pytest.raises(CommandError, match="--end 0001-06-30 leaves no room for 24 monthly periods"):
+        run("generate_enterprise", "--end", "0001-06-30")
     assert OrgUnit.objects.count() == 4
 
 
@@ -196,3 +198,15 @@ def test_the_demo_scorecard_and_analysis_read_well(db) -> None:  # type: ignore[
     assert "none found" in report
     stores = json.loads(run("analyse", "NW-RET-ST", "--as-of", "2026-09-30", "--json"))
     assert [i["code"] for i in stores["gaps"]["initiatives_without_impacts"]] == ["REFIT"]
+
+
+def test_synthetic_periods_are_month_ends_up_to_the_end_month() -> None:
+    from cascade.synthetic import level_sizes, month_ends
+
+    assert month_ends(dt.date(2026, 9, 15), 3) == [dt.date(2026, 7, 31), dt.date(2026, 8, 31), dt.date(2026, 9, 30)]
+    assert month_ends(dt.date(9999, 12, 31), 2) == [dt.date(9999, 11, 30), dt.date(9999, 12, 31)]
+    assert month_ends(dt.date(2024, 3, 1), 2) == [dt.date(2024, 2, 29), dt.date(2024, 3, 31)]
+    assert level_sizes(200) == [1, 6, 36, 157]  # four levels: enterprise, business units, departments, teams
+    assert level_sizes(4) == [1, 1, 1, 1]
+    assert level_sizes(3) == [1, 1, 1]  # three levels when there are too few units for four
+    assert sum(level_sizes(57)) == 57 and level_sizes(1) == [1]

@@ -292,6 +292,13 @@ def test_subtracting_months_keeps_month_ends() -> None:
     assert subtract_months(dt.date(2026, 3, 31), 1) == dt.date(2026, 2, 28)
     assert subtract_months(dt.date(2026, 3, 15), 13) == dt.date(2025, 2, 15)
     assert subtract_months(dt.date(2026, 1, 31), -1) == dt.date(2026, 2, 28)
+    assert subtract_months(dt.date(1, 2, 1), 6) == dt.date.min
+    assert subtract_months(dt.date(9999, 12, 1), -1) == dt.date.max
+
+
+def test_a_measure_scored_as_of_the_first_year_of_the_calendar_does_not_fail() -> None:
+    early = score_measure(M(frequency="biennial"), [A(dt.date(1, 1, 31), 100)], dt.date(1, 3, 1))
+    assert (early.status, early.stale) == ("green", False)
 
 
 # ------------------------------------------------------------------------------------------- combine
