@@ -456,17 +456,23 @@ class _SqlWriter:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
-    def update(self, model: type[Any], attnames: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """``rows`` hold the values of ``attnames`` followed by the primary key."""
+    def update_versioned(self, model: type[Any], attnames: Sequence[str], rows: list[tuple[Any, ...]]) -> int:
+        """Update rows whose version is still the one read; return how many were updated.
+
+        ``rows`` hold the values of ``attnames`` (which include the new ``version``), then the primary key, then
+        the version read. Instead of locking every row read (SELECT ... FOR UPDATE dirties each one on
+        PostgreSQL), the UPDATE itself checks the version: a row changed by someone else in between is not
+        updated, and the caller sees the shortfall and rolls everything back.
+        """
         if not rows:
-            return
+            return 0
         table, columns = self._table(model, attnames)
-        key = self.quote("id")
+        key, version = self.quote("id"), self.quote("version")
         with connection.cursor() as cursor:
             if not self.copy:
                 sets = ", ".join(f"{c} = %s" for c in columns)
-                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {key} = %s", rows)  # noqa: S608
-                return
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {key} = %s AND {version} = %s", rows)  # noqa: S608
+                return cursor.rowcount
             scratch = self.quote("scorecard_import_update")
             listed = ", ".join([*columns, key])
             # Same column types as the table; dropped at commit; emptied for each chunk.
@@ -475,9 +481,11 @@ class _SqlWriter:
             cursor.execute(f"TRUNCATE {scratch}")
             with cursor.cursor.copy(f"COPY {scratch} ({listed}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(row[:-1])
             sets = ", ".join(f"{c} = s.{c}" for c in columns)
-            cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {scratch} AS s WHERE t.{key} = s.{key}")  # noqa: S608
+            cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {scratch} AS s "  # noqa: S608
+                           f"WHERE t.{key} = s.{key} AND t.{version} = s.{version} - 1")
+            return cursor.rowcount
 
 
 def _write(rows: list[Row], *, user: Any, dry_run: bool, reason: str, progress: Progress | None,
@@ -504,8 +512,6 @@ def _write(rows: list[Row], *, user: Any, dry_run: bool, reason: str, progress: 
         existing_qs = Actual.objects.filter(
             measure_id__in=measure_ids, period__gte=min(r[2] for r in chunk), period__lte=max(r[2] for r in chunk)
         )
-        if not dry_run:
-            existing_qs = existing_qs.select_for_update()  # PostgreSQL: no lost update between read and write
         existing = {
             (m, p): (pk, v, n, ver)
             for pk, m, p, v, n, ver in existing_qs.values_list("id", "measure_id", "period", "value", "note",
@@ -523,7 +529,7 @@ def _write(rows: list[Row], *, user: Any, dry_run: bool, reason: str, progress: 
                 result.unchanged += 1
             else:
                 version = old[3] + 1
-                updates.append((value, note, version, user_id, now, old[0]))
+                updates.append((value, note, version, user_id, now, old[0], old[3]))
                 update_history.append((old[0], version, day(period), value, note, now, measure_id, user_id,
                                        now, change_reason, "~", history_user_id))
         result.created += len(creates)
@@ -550,7 +556,8 @@ def _write(rows: list[Row], *, user: Any, dry_run: bool, reason: str, progress: 
                 (ids[(m, p)], 1, day(p), v, n, now, m, user_id, now, change_reason, "+", history_user_id)
                 for _r, m, p, v, n in creates
             ])
-        writer.update(Actual, UPDATE_COLUMNS, updates)
+        if writer.update_versioned(Actual, UPDATE_COLUMNS, updates) != len(updates):
+            raise ImportConflict("a value changed between reading and writing")
         writer.insert(history, HISTORY_COLUMNS, update_history)
         if progress:
             progress("write", min(start + CHUNK_ROWS, total), total)
@@ -615,9 +622,9 @@ def _import_stream(stream: IO[bytes], name: str, fmt: str | None, user: Any, dry
             _write(rows, user=user, dry_run=dry_run, reason=reason, progress=progress, result=result)
     except ImportConflict:
         result.created = result.updated = result.unchanged = 0
-        result.errors.append(RowError(None, "", "another user entered values for some of these measures and "
-                                                "periods while the file was being written; nothing was written, "
-                                                "import the file again"))
+        result.errors.append(RowError(None, "", "someone else entered or changed values for some of these "
+                                                "measures and periods while the file was being written; nothing "
+                                                "was written, import the file again"))
     return result
 
 

@@ -409,3 +409,17 @@ def test_an_excel_period_with_a_time_of_day_and_a_text_number_cell_are_checked_l
 def test_the_results_commands_explain_what_they_cannot_do(measures: Any, args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_an_update_written_over_a_value_changed_since_it_was_read_is_refused(measures: Any) -> None:
+    actual = ActualFactory(measure=measures["SALES"], period=Q1, value=1)  # version 1
+    writer = results_io._SqlWriter()
+    now = connection.ops.adapt_datetimefield_value(actual.entered_at)
+    stale = [(2.0, "", 2, None, now, actual.pk, 1)]
+    actual.value = 5
+    actual.save()  # someone else: version 2
+    assert writer.update_versioned(Actual, results_io.UPDATE_COLUMNS, stale) == 0
+    assert Actual.objects.get().value == 5
+    fresh = [(2.0, "", 3, None, now, actual.pk, 2)]
+    assert writer.update_versioned(Actual, results_io.UPDATE_COLUMNS, fresh) == 1
+    assert (Actual.objects.get().value, Actual.objects.get().version) == (2.0, 3)
