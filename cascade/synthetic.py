@@ -23,12 +23,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+import re
 import time
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from scorecard.models import (
+    CODE_RE,
     DEFAULT_PERSPECTIVES,
     Actual,
     Alignment,
@@ -45,6 +47,7 @@ from scorecard.models import (
 from scorecard.scoring import subtract_months
 
 BATCH = 2000
+MAX_PREFIX = 26  # unit codes are "<prefix>-0001" and hold at most 32 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ def generate_enterprise(
                              ("periods", periods, 0)):
         if value < low:
             raise ValueError(f"--{name} must be at least {low} (got {value}).")
+    if not re.fullmatch(CODE_RE, prefix) or len(prefix) > MAX_PREFIX:
+        raise ValueError(f"--prefix {prefix!r} must be 1-{MAX_PREFIX} letters, digits or - _ . (it starts unit codes).")
     if end.year * 12 + end.month - periods < dt.MINYEAR * 12:
         raise ValueError(f"--end {end.isoformat()} leaves no room for {periods} monthly periods before it.")
     if OrgUnit.objects.filter(code=prefix).exists() or OrgUnit.objects.filter(code__startswith=f"{prefix}-").exists():

@@ -177,6 +177,10 @@ def test_generate_enterprise_refuses_a_taken_prefix_and_bad_sizes(tree) -> None:
         run("generate_enterprise", "--units", "0")
     with pytest.raises(CommandError, match="--end 'soon'"):
         run("generate_enterprise", "--end", "soon")
+    with pytest.raises(CommandError, match="--prefix 'has space' must be"):
+        run("generate_enterprise", "--prefix", "has space")
+    with pytest.raises(CommandError, match="--prefix 'XXXXXXXXXXXXXXXXXXXXXXXXXXX' must be 1-26"):
+        run("generate_enterprise", "--prefix", "X" * 27)
     with pytest.raises(CommandError, match="--end 0001-06-30 leaves no room for 24 monthly periods"):
         run("generate_enterprise", "--end", "0001-06-30")
     assert OrgUnit.objects.count() == 4
