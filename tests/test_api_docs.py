@@ -85,3 +85,30 @@ def test_the_api_answers_json_only_outside_debug(world: World) -> None:
     response = client_for(world.personas.viewer).get("/api/objectives/", HTTP_ACCEPT="text/html")
     assert response.status_code == 406
     assert client_for(world.personas.viewer).get("/api/objectives/")["Content-Type"] == "application/json"
+
+
+def api_settings_outside_tests(debug: str) -> dict:
+    """REST_FRAMEWORK as a real process (not pytest) reads it, with DEBUG set as given."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DEBUG": debug}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "import json; from django.conf import settings; print(json.dumps(settings.REST_FRAMEWORK))"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_outside_tests_there_is_no_basic_auth_and_json_is_the_only_renderer() -> None:
+    production = api_settings_outside_tests("false")
+    assert production["DEFAULT_AUTHENTICATION_CLASSES"] == [
+        "rest_framework.authentication.TokenAuthentication", "rest_framework.authentication.SessionAuthentication"]
+    assert production["DEFAULT_RENDERER_CLASSES"] == ["rest_framework.renderers.JSONRenderer"]
+    development = api_settings_outside_tests("true")
+    assert "rest_framework.renderers.BrowsableAPIRenderer" in development["DEFAULT_RENDERER_CLASSES"]
