@@ -61,10 +61,13 @@ def units_bottom_up(snapshot: Snapshot) -> list[int]:
     depth: dict[int, int] = {}
     units = snapshot.units
     for uid in units:
-        chain = []
+        chain: list[int] = []
+        on_chain: set[int] = set()
         current: int | None = uid
-        while current is not None and current in units and current not in depth:
+        # The set guards against a parent loop in hand-built data (the database cannot hold one).
+        while current is not None and current in units and current not in depth and current not in on_chain:
             chain.append(current)
+            on_chain.add(current)
             current = units[current].parent_id
         base = depth[current] if current is not None and current in depth else -1
         for offset, node in enumerate(reversed(chain), start=1):

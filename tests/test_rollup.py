@@ -135,6 +135,14 @@ def test_units_are_visited_children_before_parents() -> None:
             assert position[unit.id] < position[unit.parent_id]
 
 
+def test_a_parent_loop_in_hand_built_data_does_not_hang_the_roll_up() -> None:
+    b = Builder()
+    b.unit("A")
+    b.unit("B", parent="A")
+    b.snap.units[b.ids["A"]].parent_id = b.ids["B"]
+    assert sorted(units_bottom_up(b.snap)) == sorted([b.ids["A"], b.ids["B"]])
+
+
 def test_context_units_are_not_scored() -> None:
     b = Builder()
     b.unit("TOP")
