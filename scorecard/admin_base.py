@@ -19,7 +19,8 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -31,7 +32,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db import IntegrityError, models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from scorecard import access, services
@@ -76,6 +77,15 @@ def may(request: HttpRequest, action: Action, obj: models.Model) -> bool:
     except ObjectDoesNotExist:
         return access.is_executive(request.user)
     return access.can(request.user, action, unit)
+
+
+def valid_key(field: models.Field[Any, Any], value: Any) -> bool:
+    """Is ``value`` a well-formed value of this key field (so that a lookup with it cannot fail)?"""
+    try:
+        field.run_validators(field.to_python(value))
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
 
 
 def messages_of(exc: ValidationError, label: str = "") -> list[str]:
@@ -171,14 +181,7 @@ class SafeAutocompleteSelect(AutocompleteSelect):
     def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
         remote = self.field.remote_field
         key = remote.model._meta.get_field(remote.field_name)
-        valid = []
-        for item in value:
-            try:
-                key.run_validators(key.to_python(item))
-            except (ValidationError, TypeError, ValueError):
-                continue
-            valid.append(item)
-        return super().optgroups(name, valid, attr)
+        return super().optgroups(name, [item for item in value if valid_key(key, item)], attr)
 
 
 class ScopedFieldsMixin:
@@ -246,6 +249,14 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
         if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
             raise IncorrectLookupParameters("A NUL character in the query string.")
         return super().get_changelist_instance(request)
+
+    def response_action(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        # Django filters pk__in=<posted ids> unchecked: a posted "x" was a 500. Say so instead.
+        if not all(valid_key(self.opts.pk, v) for v in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(request, "The selection names objects that do not exist; nothing was done.",
+                              messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
@@ -350,8 +361,12 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
         return True
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
-        if not access.is_executive(request.user):
+        try:
             self.get_object(request, unquote(object_id))  # 404 outside the scope
+        except Http404:
+            # Executives may read the history of a deleted object; a malformed id has none (and was a 500).
+            if not access.is_executive(request.user) or not valid_key(self.opts.pk, unquote(object_id)):
+                raise
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(
@@ -360,6 +375,8 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
         if request.method != "GET":
             raise PermissionDenied("Reverting from history is disabled; edit the object instead.")
         self.get_object(request, unquote(object_id))
+        if not valid_key(self.model.history.model._meta.pk, version_id):  # type: ignore[attr-defined]
+            raise Http404(f"No history record {version_id!r}.")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 

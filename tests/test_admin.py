@@ -614,3 +614,35 @@ def test_garbage_in_a_changelists_query_string_is_never_a_500(exec_client: Any, 
     ObjectiveFactory(map=tree.nw.strategy_map)
     response = exec_client.get(f"{URL}{model}/", query)
     assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize("selected", [["x"], ["9" * 40], ["1", "\x00"], ["-5"]], ids=range(4))
+@pytest.mark.parametrize("action", ["cascade_to_child_unit", "delete_selected", "no_such_action"])
+def test_a_garbage_selection_for_an_action_is_refused_with_a_message_never_a_500(
+    exec_client: Any, tree: Tree, selected: list[str], action: str
+) -> None:
+    ObjectiveFactory(map=tree.nw.strategy_map)
+    before = fingerprint()
+    for extra in ({"index": "0"}, {"apply": "1", "child": "x"}, {"post": "yes"}):
+        response = exec_client.post(f"{URL}objective/", {"action": action, "_selected_action": selected, **extra})
+        assert response.status_code in (200, 302)
+    assert fingerprint() == before
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize("path", ["x/change/", f"{HUGE}/change/", "x/history/", f"{HUGE}/history/", "x/delete/",
+                                  f"{HUGE}/delete/", "{pk}/history/x/", "{pk}/history/" + HUGE + "/",
+                                  "x/history/1/", "{pk}/history/-1/", "%00/change/"])
+def test_a_garbage_id_in_an_admin_url_is_a_404_never_a_500(exec_client: Any, tree: Tree, path: str) -> None:
+    objective = ObjectiveFactory(map=tree.nw.strategy_map)
+    assert exec_client.get(f"{URL}objective/" + path.format(pk=objective.pk)).status_code == 404
+
+
+def test_an_executive_reads_the_history_of_a_deleted_objective(exec_client: Any, tree: Tree) -> None:
+    objective = ObjectiveFactory(map=tree.nw.strategy_map, code="GONE")
+    pk = objective.pk
+    objective.delete()
+    response = exec_client.get(f"{URL}objective/{pk}/history/")
+    assert response.status_code == 200 and "GONE" in response.text
