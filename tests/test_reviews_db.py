@@ -267,3 +267,29 @@ def test_briefing_pack_refuses_a_missing_directory(scenario: dict[str, Any], tmp
     meeting = plan(scenario)
     with pytest.raises(CommandError, match="-o: the directory .* does not exist"):
         call_command("briefing_pack", str(meeting.pk), "-o", str(tmp_path / "no" / "pack.pdf"), stdout=StringIO())
+
+
+def test_changing_one_timebox_is_reported_until_the_time_is_shared_again(scenario: dict[str, Any]) -> None:
+    meeting = plan(scenario)
+    item = meeting.items.order_by("order").first()
+    services.item_edit(item=item, minutes=item.minutes + 7)
+    split = services.meeting_split(meeting)
+    assert split.warnings[-1] == ("The timeboxes add up to 97 minutes, the meeting lasts 90: share the time again "
+                                  "or adjust an item.")
+    services.retime(meeting)
+    assert not any("add up to" in w for w in services.meeting_split(meeting).warnings)
+
+
+def test_a_unit_without_a_map_still_gets_a_pack_that_says_why_the_map_is_missing(
+        tree: Any, tmp_path: Path) -> None:
+    from scorecard.models import OrgUnit
+
+    bare = OrgUnit.objects.create(code="NEW", name="New unit", parent=tree.nw)
+    InitiativeFactory(unit=bare, code="IDLE", name="Idle project")
+    meeting, agenda = services.meeting_plan(unit=bare, date=DAY, as_of=AS_OF)
+    assert [c.title for c in agenda.items] == ["IDLE Idle project"]
+    target = tmp_path / "bare.pdf"
+    call_command("briefing_pack", str(meeting.pk), "-o", str(target), "--quiet", stdout=StringIO())
+    text = " ".join(" ".join(pdf_text(target)).split())
+    assert "The map could not be drawn: Unit NEW has no strategy map yet." in text
+    assert "Idle project is linked to no objective" in text
