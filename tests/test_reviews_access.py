@@ -341,3 +341,15 @@ def test_the_admin_lists_meetings_in_scope_and_lets_only_managers_change_them(
     assert viewer_page.status_code == 200 and 'name="title"' not in viewer_page.content.decode()  # read only
     assert client_for(personas.manager).get(f"/admin/cascade/reviewmeeting/{meeting.pk}/change/").status_code == 200
     assert "Wholesale review" in client_for(personas.executive).get("/admin/cascade/reviewmeeting/").content.decode()
+
+
+def test_the_facilitator_shares_the_time_again_from_the_page(meeting: ReviewMeeting, personas: Any) -> None:
+    client = client_for(meeting.facilitator)
+    item = first_item(meeting)
+    client.post(f"/reviews/items/{item.pk}/", edit_payload(item, minutes=item.minutes + 10))
+    assert "The timeboxes add up to 100 minutes" in client.get(f"/reviews/{meeting.pk}/").content.decode()
+    meeting.refresh_from_db()
+    assert client_for(personas.viewer).post(f"/reviews/{meeting.pk}/retime/",
+                                            {"version": meeting.version}).status_code == 403
+    client.post(f"/reviews/{meeting.pk}/retime/", {"version": meeting.version})
+    assert sum(meeting.items.values_list("minutes", flat=True)) == 90

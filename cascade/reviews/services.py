@@ -209,6 +209,16 @@ def agenda_regenerate(*, meeting: ReviewMeeting, version: int | None = None) -> 
     return agenda
 
 
+def agenda_retime(*, meeting: ReviewMeeting, version: int | None = None) -> None:
+    """Share the meeting's minutes over its items again, by priority (after timeboxes were changed by hand)."""
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        check_version(meeting, version)
+        require_open(meeting)
+        retime(meeting)
+        meeting.save(update_fields=["version"])
+
+
 def items_reorder(*, meeting: ReviewMeeting, item_ids: Sequence[int], version: int | None = None) -> None:
     """Put the agenda in the order of ``item_ids`` (every item of the meeting, each once)."""
     with transaction.atomic():

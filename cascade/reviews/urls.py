@@ -14,6 +14,7 @@ urlpatterns = [
     path("reviews/<int:pk>/minutes/", views.minutes_page, name="minutes"),
     path("reviews/<int:pk>/pack.pdf", views.pack_download, name="pack"),
     path("reviews/<int:pk>/regenerate/", views.meeting_regenerate, name="regenerate"),
+    path("reviews/<int:pk>/retime/", views.meeting_retime, name="retime"),
     path("reviews/<int:pk>/close/", views.meeting_close, name="close"),
     path("reviews/<int:pk>/items/", views.item_add, name="item-add"),
     path("reviews/<int:pk>/actions/", views.action_add, name="action-add"),

@@ -171,6 +171,18 @@ def meeting_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def meeting_retime(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk, edit=True)
+    try:
+        services.agenda_retime(meeting=meeting, version=_version(request))
+        messages.success(request, f"The {meeting.minutes_length} minutes were shared out again by priority.")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return _back(meeting)
+
+
+@login_required
+@require_POST
 def meeting_close(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk, edit=True)
     try:
