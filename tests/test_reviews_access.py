@@ -300,6 +300,9 @@ def test_api_adds_items_and_actions_reorders_and_closes(meeting: ReviewMeeting, 
     response = client.post(url + "reorder/", {"items": ids[::-1]}, format="json",
                            HTTP_IF_MATCH=f'"{meeting.version}"')
     assert response.status_code == 200 and [i["id"] for i in response.json()["items"]] == ids[::-1]
+    assert client.post(url + "retime/", format="json").status_code == 428
+    response = client.post(url + "retime/", format="json", HTTP_IF_MATCH=response["ETag"])
+    assert response.status_code == 200 and sum(i["minutes"] for i in response.json()["items"]) == 90
     assert client.post(url + "close/", format="json", HTTP_IF_MATCH=response["ETag"]).status_code == 200
     after = client.patch(f"/api/review-items/{ids[0]}/", {"notes": "late"}, format="json",
                          HTTP_IF_MATCH=f'"{AgendaItem.objects.get(pk=ids[0]).version}"')

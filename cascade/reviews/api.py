@@ -8,6 +8,7 @@ close), need ``If-Match`` with the ETag read (``scorecard.api.etag``: 428 withou
 
     POST /api/reviews/          {"unit": "NW-RET", "date": "2026-10-15", "as_of": "2026-09-30", "minutes_length": 90}
     POST /api/reviews/7/regenerate/   POST /api/reviews/7/reorder/ {"items": [..ids..]}   POST /api/reviews/7/close/
+    POST /api/reviews/7/retime/ (share the minutes again after timeboxes were changed)
     POST /api/review-items/     {"meeting": 7, "objective": 12} or {"meeting": 7, "topic": "Budget 2027"}
     PATCH /api/review-items/31/ {"notes": "...", "decision": "..."}     DELETE /api/review-items/31/ (drop)
     POST /api/review-actions/   {"meeting": 7, "agenda_item": 31, "description": "...", "owner": "bob", "due": ...}
@@ -269,6 +270,11 @@ class MeetingViewSet(ScopedReviewViewSet):
         form = ReorderSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         return self._act(request, services.items_reorder, item_ids=form.validated_data["items"])
+
+    @action(detail=True, methods=["post"])
+    def retime(self, request: Request, pk: str | None = None) -> Response:
+        """Share the meeting's minutes over its items again, by priority. Needs If-Match."""
+        return self._act(request, services.agenda_retime)
 
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
