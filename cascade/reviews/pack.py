@@ -19,7 +19,6 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from cascade.graph import build_graph
 from cascade.loader import load_snapshot
 from cascade.models import ReviewMeeting
 from cascade.render.api import render_impact, render_map
@@ -69,7 +68,6 @@ def pack_context(meeting: ReviewMeeting, progress: Progress = _none) -> dict[str
     as_of = meeting.as_of
     snapshot = load_snapshot(None, as_of=as_of, notes=False)
     scores = compute_scores(snapshot, as_of)
-    build_graph(snapshot)
     unit = meeting.unit
     tick("data loaded and scored")
 
