@@ -168,15 +168,14 @@ SEED_MEASURES = 40
 
 
 @pytest.fixture
-def live_db(request: Any, tmp_path: Path) -> dict[str, str]:
+def live_db(tmp_path: Path) -> dict[str, str]:
     """(url, vendor) of a migrated database that child processes can open and the test can read."""
     if connection.vendor == "sqlite":
         path = tmp_path / "live.sqlite3"
         url = f"sqlite:///{path}"
         run(url, "migrate", "-v", "0")
         return {"url": url, "path": str(path)}
-    request.getfixturevalue("transactional_db")
-    s = connection.settings_dict
+    s = connection.settings_dict  # the test database, committed to by transactional tests
     url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
     return {"url": url, "path": ""}
 
@@ -236,6 +235,7 @@ def seed(db: dict[str, str], tmp_path: Path, periods: int) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.django_db(transaction=True)  # PostgreSQL: the children must see the committed test database
 def test_an_import_killed_while_writing_leaves_no_actual_and_no_history(live_db: dict[str, str],
                                                                           tmp_path: Path) -> None:
     csv_path = seed(live_db, tmp_path, periods=400)  # 16,000 rows: four write chunks
@@ -249,6 +249,7 @@ def test_an_import_killed_while_writing_leaves_no_actual_and_no_history(live_db:
 
 
 @pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_a_forced_restore_killed_while_loading_leaves_the_previous_content_intact(
     live_db: dict[str, str], tmp_path: Path
 ) -> None:
