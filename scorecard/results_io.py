@@ -12,7 +12,8 @@ File rules (also the help of ``manage.py import_actuals``):
   are required (a file without ``note`` would leave open whether existing notes are kept or cleared); any other
   column is an error, except columns whose header starts with ``#`` (comments, e.g. the template's measure
   names) and columns without a header that hold no data.
-- Row numbers are those a spreadsheet shows: the header is row 1.
+- Row numbers are those a spreadsheet shows: the header is row 1. An .xlsx workbook is read from its first
+  worksheet (cell values; formulas count by the result Excel saved with them).
 - period: an ISO date ``YYYY-MM-DD`` (or a date cell in Excel), the last day of the period.
 - value: a finite number with a decimal point (no thousands separators); a yes/no measure takes 1/0, yes/no
   or true/false (any case), stored as 1/0.
