@@ -8,6 +8,10 @@ Executives (superusers or the "Executives" group) may do everything; an admin cl
 must hold on an object's unit to see it (``view_action``) and to change, add or delete it (``change_action``).
 Lists are scoped with ``access.scope``; a direct URL to an object outside the scope is a 404.
 
+Lost updates. ``StaleSaveGuardMixin`` (any ModelAdmin of Versioned models, e.g. cascade's review admins) with
+``ScorecardForm`` (also the form of inlines) carries the version a form was opened at and refuses a stale save
+with a form error; it also turns any error raised while saving into form errors instead of a 500.
+
 Foreign keys. The choices of every foreign key to a unit-owned model (form fields, inline rows, autocomplete
 results) are scoped the same way, by the action in ``FIELD_ACTIONS`` (default MANAGE), so a manager can neither
 pick nor post another unit's map, perspective or objective.
@@ -197,10 +201,70 @@ class ScopedFieldsMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
-class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
-    """A model admin whose lists, objects, permissions and choices follow ``scorecard.access``."""
+class StaleSaveGuardMixin:
+    """The admin's lost-update guard, for any ModelAdmin of ``Versioned`` models (mix in before ModelAdmin).
+
+    - Every form and inline row (``form = ScorecardForm``; give inlines the same form) carries the version the
+      user opened as a hidden field; a save from a form whose row has moved on since is refused with a form
+      error ("changed by someone else since you opened it; reload"), checked in ``clean()`` and again under a
+      row lock when saving (a race past ``clean()``).
+    - An error raised while saving (ValidationError, IntegrityError: a stale row, a cross-row rule such as a
+      cycle closed by two new links, a unique code taken meanwhile) ends as a form error, never a 500: the
+      admin's transaction is rolled back and the same form is shown again with the reason.
+    """
 
     form = ScorecardForm
+
+    @admin.display(description="version")
+    def seen_version(self, obj: Any) -> Any:
+        """What a read-only form shows in place of the hidden version field."""
+        return getattr(obj, "version", None)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        form.admin_request = request  # a fresh class per call: safe to set on the class
+        return form
+
+    def refuse_stale(self, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            check_not_stale(obj, form.cleaned_data.get("seen_version"))
+
+    def refuse_stale_rows(self, formset: Any) -> None:
+        for row in formset.initial_forms:
+            if row.instance.pk is not None and (row.has_changed() or row in formset.deleted_forms):
+                check_not_stale(row.instance, row.cleaned_data.get("seen_version"))
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.refuse_stale(obj, form, change)
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        self.refuse_stale_rows(formset)
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        except (ValidationError, IntegrityError) as exc:
+            # changeform_view runs in one transaction, rolled back by now: nothing of the attempt was written.
+            # Render the same form again with the reason as form errors (never a 500).
+            if isinstance(exc, ValidationError):
+                errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+            else:
+                errors = {NON_FIELD_ERRORS: [f"The database refused the change: {exc}"]}
+            setattr(request, _SAVE_ERRORS, {
+                (None if key == NON_FIELD_ERRORS else key): value for key, value in errors.items()
+            })
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+
+class ScopedAdmin(ScopedFieldsMixin, StaleSaveGuardMixin, SimpleHistoryAdmin):
+    """A model admin whose lists, objects, permissions and choices follow ``scorecard.access``, with the
+    stale-save guard, and saves through the services."""
+
     view_action: Action = Action.MANAGE
     change_action: Action = Action.MANAGE
     # Fields a holder of UPDATE may change where change_action is higher (initiative progress).
@@ -209,11 +273,6 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
     object_select_related: tuple[str, ...] = ()
 
     # -- permissions: access.py only (see the module docstring); no Django model permissions needed.
-    @admin.display(description="version")
-    def seen_version(self, obj: Any) -> Any:
-        """What a read-only form shows in place of the hidden version field."""
-        return getattr(obj, "version", None)
-
     def has_module_permission(self, request: HttpRequest) -> bool:
         return holds(request, Action.UPDATE)
 
@@ -278,12 +337,7 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
         # PostgreSQL refuses NUL in text: a search for it finds nothing anyway (and must not be a 500).
         return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
 
-    # -- forms: read-only fields for progress-only users; the request for the save-error net.
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.admin_request = request  # a fresh class per call: safe to set on the class
-        return form
-
+    # -- forms: read-only fields for progress-only users.
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and self.progress_fields and not may(request, self.change_action, obj):
@@ -299,8 +353,7 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj._history_user = request.user
-        if change:
-            check_not_stale(obj, form.cleaned_data.get("seen_version"))
+        self.refuse_stale(obj, form, change)
         self.write(request, obj, form, change)
         self.check_target(request, obj, self.required_action(request, form, change))
 
@@ -316,10 +369,8 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
                                   f"{access.unit_of(obj).code}: it is outside your units.")
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        self.refuse_stale_rows(formset)
         instances = formset.save(commit=False)
-        for row in formset.initial_forms:
-            if row.instance.pk is not None and (row.has_changed() or row in formset.deleted_forms):
-                check_not_stale(row.instance, row.cleaned_data.get("seen_version"))
         for obj in formset.deleted_objects:
             services.delete_object(obj)
         for obj in instances:
@@ -337,24 +388,6 @@ class ScopedAdmin(ScopedFieldsMixin, SimpleHistoryAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         services.delete_object(obj)
-
-    def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, IntegrityError) as exc:
-            # changeform_view runs in one transaction, rolled back by now: nothing of the attempt was written.
-            # Render the same form again with the reason as form errors (never a 500).
-            if isinstance(exc, ValidationError):
-                errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-            else:
-                errors = {NON_FIELD_ERRORS: [f"The database refused the change: {exc}"]}
-            setattr(request, _SAVE_ERRORS, {
-                (None if key == NON_FIELD_ERRORS else key): value for key, value in errors.items()
-            })
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     # -- history: visible to whoever may see the object; revert is off, it would skip the guards above.
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
