@@ -72,6 +72,9 @@ def actual_record(
         actual.value = value
         actual.note = note
         actual.entered_by = user if getattr(user, "is_authenticated", False) else None
+        if actual.entered_by is not None:
+            # Outside a request (commands, API tests) simple_history has no user: name the one who entered it.
+            actual._history_user = actual.entered_by  # type: ignore[attr-defined]
         return save_validated(actual)
 
 

@@ -157,3 +157,14 @@ def test_an_admin_edit_of_a_target_is_attributed_to_the_signed_in_executive(meas
     assert response.status_code == 302, response.content[:2000]
     last = target_history(measure)[-1]
     assert (last.who, last.field, last.old, last.new) == ("exec", "target", 100.0, 130.0)
+
+
+def test_a_value_recorded_through_the_service_names_its_author_in_history(db):
+    import datetime as dt
+
+    from scorecard.services import actual_record
+    from tests.factories import MeasureFactory, UserFactory
+
+    user = UserFactory(username="recorder")
+    actual = actual_record(measure=MeasureFactory(), period=dt.date(2026, 9, 30), value=3.0, user=user)
+    assert actual.history.latest().history_user == user
