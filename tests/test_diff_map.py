@@ -8,50 +8,10 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from cascade.diff import DiffSourceError, diff_structures, structure_from_yaml
 from scorecard.history import end_of_day, structure_as_of
-from scorecard.mapfile import export_map
-from scorecard.models import CauseEffectLink, Measure, Objective, Perspective, StrategyMap, Theme
-from scorecard.services import delete_object, save_validated
-from tests.factories import CauseEffectLinkFactory, MeasureFactory, ObjectiveFactory, PerspectiveFactory
-
-PAST = dt.date(2026, 1, 10)
-
-
-def backdate_history(day: dt.date) -> None:
-    """Pretend every change recorded so far was made on ``day`` (the clock cannot be turned back)."""
-    when = timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
-    for model in (StrategyMap, Perspective, Theme, Objective, Measure, CauseEffectLink):
-        model.history.all().update(history_date=when)
-
-
-@pytest.fixture
-def evolved(tree: Any) -> dict[str, Any]:
-    """RET's map on PAST: F1 <- C1 (link), measures F1.1 (target 8) and C1.1; then today: C1 renamed, F1.1's
-    target 9, objective L1 and measure L1.1 added, the link and measure C1.1 removed."""
-    smap = tree.ret.strategy_map
-    f = PerspectiveFactory(map=smap, code="F", name="Financial", position=0)
-    c = PerspectiveFactory(map=smap, code="C", name="Customer", position=1)
-    f1 = ObjectiveFactory(map=smap, perspective=f, code="F1", name="Grow revenue")
-    c1 = ObjectiveFactory(map=smap, perspective=c, code="C1", name="Keep customers")
-    link = CauseEffectLinkFactory(cause=c1, effect=f1)
-    f11 = MeasureFactory(objective=f1, code="F1.1", name="Revenue growth", target=8, red_flag=6)
-    c11 = MeasureFactory(objective=c1, code="C1.1", name="Churn", target=5)
-    yaml_before = export_map(["RET"])
-    backdate_history(PAST)
-    c1.name = "Keep customers coming back"
-    save_validated(c1)
-    f11.target = 9
-    save_validated(f11)
-    l1 = ObjectiveFactory(map=smap, perspective=PerspectiveFactory(map=smap, code="L", name="Learning", position=2),
-                          code="L1", name="Build data skills")
-    MeasureFactory(objective=l1, code="L1.1", name="Analysts trained", target=20)
-    delete_object(link)
-    delete_object(c11)
-    return {"unit": tree.ret, "yaml_before": yaml_before, "yaml_after": export_map(["RET"])}
-
+from tests.conftest import PAST
 
 EXPECTED = [
     "+ perspective L: Learning",

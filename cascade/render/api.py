@@ -35,6 +35,7 @@ from cascade.render.escape import css_token
 from cascade.render.runner import FORMATS, RenderError, render_job
 from cascade.rollup import Scores, compute_scores
 from cascade.snapshot import Snapshot
+from scorecard.history import end_of_day
 from scorecard.models import Initiative, Objective, OrgUnit
 
 DEFAULT_DPI = 150
@@ -118,19 +119,36 @@ def render_map(
     fmt: str = "svg",
     paper: str = "a4",
     dpi: int | None = None,
+    structure_as_of: dt.date | None = None,
 ) -> Rendered:
     """The strategy map of ``unit``: with ``status`` coloured as of ``as_of`` (default today), else the drafting map.
 
     Loads the unit's subtree, because an objective's score includes the objectives aligned to it from below.
+    ``structure_as_of`` draws the map as it stood at the end of that day, from the change history: objectives,
+    links, measures and targets of then, scored on the values entered by then, as of that day unless ``as_of``
+    says otherwise. That is the map a review meeting of that day saw.
     """
     _check(fmt, paper, dpi)
-    day = _as_of(as_of)
-    snapshot = load_snapshot(unit, subtree=status, as_of=day, notes=False)
+    at = None
+    if structure_as_of is not None:
+        at = end_of_day(structure_as_of)
+        day = as_of or structure_as_of
+    else:
+        day = _as_of(as_of)
+    snapshot = load_snapshot(unit, subtree=status, as_of=day, notes=False, structure_at=at)
     if snapshot.map_of_unit(unit.pk) is None:
-        raise RenderError(f"Unit {unit.code} has no strategy map yet.", code="bad_request")
+        message = (f"Unit {unit.code} had no strategy map on {structure_as_of.isoformat()}." if structure_as_of
+                   else f"Unit {unit.code} has no strategy map yet.")
+        raise RenderError(message, code="bad_request")
     facts = objective_facts(snapshot, compute_scores(snapshot, day)) if status else None
-    job = map_dot(snapshot, unit.pk, facts=facts, as_of=day if status else None, paper=_paper_for(fmt, paper))
+    note = (f"Structure as of {structure_as_of.isoformat()}, from the change history" if structure_as_of else "")
+    job = map_dot(snapshot, unit.pk, facts=facts, as_of=day if status else None, paper=_paper_for(fmt, paper),
+                  note=note)
     stem = f"{job.name}-{day.isoformat()}" if status else f"{job.name}-draft"
+    if structure_as_of is not None:
+        stem = f"{job.name}-structure-{structure_as_of.isoformat()}"
+        if status and day != structure_as_of:
+            stem += f"-status-{day.isoformat()}"
     return _finish(job, fmt, dpi, stem)
 
 

@@ -28,13 +28,13 @@ def add_common_arguments(parser: Any) -> None:
     parser.add_argument("-o", "--output", help="write to this file (default: standard output)")
 
 
-def parse_date(text: str | None) -> dt.date | None:
+def parse_date(text: str | None, option: str = "--as-of") -> dt.date | None:
     if text is None:
         return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--as-of {text!r} is not a date: write it as YYYY-MM-DD.") from None
+        raise CommandError(f"{option} {text!r} is not a date: write it as YYYY-MM-DD.") from None
 
 
 def find_unit(code: str) -> OrgUnit:

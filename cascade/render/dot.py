@@ -271,10 +271,12 @@ def map_dot(
     facts: Mapping[int, NodeFacts] | None = None,
     as_of: dt.date | None = None,
     paper: str | None = None,
+    note: str = "",
 ) -> GraphJob:
     """The strategy map of ``unit_id``: bands in perspective order (position 0 on top), arrows upward.
 
-    ``facts`` None draws the clean drafting map; otherwise each objective shows its status.
+    ``facts`` None draws the clean drafting map; otherwise each objective shows its status. ``note`` is a line of
+    our own under the title (e.g. that the structure is a past one).
     """
     unit = snapshot.units[unit_id]
     smap = snapshot.map_of_unit(unit_id)
@@ -296,7 +298,7 @@ def map_dot(
     sprawl = (f"{len(objectives)} objectives: a readable map holds 15 to 25 (about 8 per band on A4, 13 on A3)"
               if len(objectives) > SPRAWL_LIMIT else "")
     header = _header(f"{unit.code} {unit.name} · {smap.title}",
-                     [statement, _as_of_line(facts, as_of), sprawl], legend)
+                     [statement, note, _as_of_line(facts, as_of), sprawl], legend)
     lines = _graph_head(f"map_u{int(unit_id)}", {
         "rankdir": "BT", "nodesep": "0.3", "ranksep": "0.55", "newrank": "true", "label": header,
         "id": f"map-u{int(unit_id)}", "class": "strategy-map", **_paper_graph_attrs(paper)})
