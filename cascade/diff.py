@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cascade.snapshot import CauseLink, DiffMark, MapData, ObjectiveData, PerspectiveData, Snapshot, ThemeData, UnitData
 from scorecard.history import MEASURE_FIELDS, TARGET_FIELDS, MapStructure
 from scorecard.mapfile.yamlio import YamlSyntaxError, parse
 from scorecard.models import DEFAULT_PERSPECTIVES
@@ -154,3 +155,97 @@ def structure_from_yaml(text: str, unit_code: str, *, name: str = "") -> MapStru
         links[(str(link["cause"]), str(link["effect"]))] = link.get("note", "") or ""
     return MapStructure(unit=unit_code, title=str(smap.get("title", "")), perspectives=perspectives,
                         themes=themes, objectives=objectives, links=links, measures=measures)
+
+
+# ------------------------------------------------------------------------------------------ diff rendering
+@dataclass(frozen=True)
+class DiffView:
+    """Both versions of a map in one snapshot, with what changed: what ``render.dot.map_dot`` draws as a diff.
+
+    Ids in ``snapshot`` are made up here (1, 2, ...): a version from a file or the history has no live rows.
+    """
+
+    snapshot: Snapshot
+    unit_id: int
+    marks: dict[int, DiffMark]  # objective id -> added | removed | changed (unchanged ones absent)
+    link_marks: dict[tuple[int, int], str]  # (cause id, effect id) -> added | removed | changed
+    lines: list[DiffLine]
+
+
+def _summary(lines: list[DiffLine]) -> str:
+    """A few words for the box: which parts changed ("name; target F1.1; +measure L1.2")."""
+    parts: list[str] = []
+    for line in lines:
+        if line.kind == "objective":
+            parts.extend(change.split(" ", 1)[0] for change in line.detail.split("; "))
+        elif line.change == "changed":
+            parts.append(f"{line.kind} {line.key}")
+        else:
+            parts.append(f"{'+' if line.change == 'added' else '−'}{line.kind} {line.key}")
+    return "; ".join(dict.fromkeys(parts))
+
+
+def diff_view(old: MapStructure, new: MapStructure, *, unit_name: str = "") -> DiffView:
+    """The union of ``old`` and ``new`` as a snapshot, objectives and links marked by how they changed.
+
+    A changed measure or target marks its objective (in the newer version, or the older one if it went) as
+    changed; a removed perspective keeps its band, named "(removed)", so the removed objectives have a place.
+    """
+    lines = diff_structures(old, new)
+    snap = Snapshot()
+    snap.units[1] = UnitData(1, new.unit, unit_name or new.unit)
+    snap.maps[1] = MapData(1, 1, new.title or old.title)
+    perspective_ids: dict[str, int] = {}
+    ordered = sorted(new.perspectives.items(), key=lambda item: (item[1][1], item[0]))
+    ordered += sorted(((c, p) for c, p in old.perspectives.items() if c not in new.perspectives),
+                      key=lambda item: (item[1][1], item[0]))
+    for position, (code, (name, _pos)) in enumerate(ordered):
+        pid = perspective_ids[code] = len(perspective_ids) + 1
+        label = name if code in new.perspectives else f"{name} (removed)"
+        snap.perspectives[pid] = PerspectiveData(pid, 1, code, label, position)
+    theme_ids: dict[str, int] = {}
+    for code in sorted(new.themes.keys() | old.themes.keys()):
+        tid = theme_ids[code] = len(theme_ids) + 1
+        snap.themes[tid] = ThemeData(tid, 1, code, new.themes.get(code, old.themes.get(code, "")))
+    objective_ids: dict[str, int] = {}
+    for code in sorted(new.objectives.keys() | old.objectives.keys()):
+        data = new.objectives.get(code) or old.objectives[code]
+        persp = perspective_ids.get(data["perspective"])
+        if persp is None:  # a YAML version naming a perspective it does not define: give it a band
+            persp = perspective_ids[data["perspective"]] = len(perspective_ids) + 1
+            snap.perspectives[persp] = PerspectiveData(persp, 1, data["perspective"], data["perspective"], persp)
+        oid = objective_ids[code] = len(objective_ids) + 1
+        snap.objectives[oid] = ObjectiveData(oid, 1, 1, persp, code, data["name"], theme_ids.get(data["theme"]))
+    by_objective: dict[str, list[DiffLine]] = {}
+    link_marks: dict[tuple[int, int], str] = {}
+    for key in sorted(new.links.keys() | old.links.keys()):
+        if key[0] in objective_ids and key[1] in objective_ids:
+            snap.causes.append(CauseLink(objective_ids[key[0]], objective_ids[key[1]]))
+    for line in lines:
+        if line.kind == "objective":
+            by_objective.setdefault(line.key, []).append(line)
+        elif line.kind in ("measure", "target"):
+            measure = new.measures.get(line.key) or old.measures.get(line.key) or {}
+            owners = {measure.get("objective")}
+            if line.key in old.measures and line.key in new.measures:
+                owners.add(old.measures[line.key]["objective"])  # moved to another objective: both changed
+            for owner in owners - {None}:
+                by_objective.setdefault(owner, []).append(line)
+        elif line.kind == "link":
+            cause, effect = line.key.split(" -> ")
+            if cause in objective_ids and effect in objective_ids:
+                link_marks[(objective_ids[cause], objective_ids[effect])] = line.change
+    marks: dict[int, DiffMark] = {}
+    for code, own in by_objective.items():
+        if code not in objective_ids:
+            continue
+        if code not in old.objectives:
+            change = "added"
+        elif code not in new.objectives:
+            change = "removed"
+        else:
+            change = "changed"
+        details = tuple(str(line) for line in own)
+        summary = "" if change != "changed" else _summary(own)
+        marks[objective_ids[code]] = DiffMark(change, summary, details)
+    return DiffView(snapshot=snap, unit_id=1, marks=marks, link_marks=link_marks, lines=lines)

@@ -222,3 +222,16 @@ class Snapshot:
             if m.unit_id == unit_id:
                 return m
         return None
+
+
+@dataclass(frozen=True)
+class DiffMark:
+    """How an objective changed between two versions of a map (``cascade.diff``, drawn by ``render.dot.map_dot``).
+
+    ``change`` is added | removed | changed | same; ``summary`` a short line for the box (e.g. "target F1.1");
+    ``details`` the full list for the tooltip.
+    """
+
+    change: str
+    summary: str = ""
+    details: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ raise ``RenderError`` with a message for the user and a ``code`` (``bad_request`
     render_cascade(unit, depth=2, aligned_only=True)
     render_impact(initiative)
     render_drivers(objective)
+    render_diff(old_structure, new_structure, old_label="2026-01-10", new_label="now")
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from cascade.analysis import drivers as analyse_drivers
 from cascade.analysis import impact as analyse_impact
+from cascade.diff import diff_view
 from cascade.graph import build_graph
 from cascade.loader import load_snapshot
 from cascade.render.dot import (
@@ -35,7 +37,7 @@ from cascade.render.escape import css_token
 from cascade.render.runner import FORMATS, RenderError, render_job
 from cascade.rollup import Scores, compute_scores
 from cascade.snapshot import Snapshot
-from scorecard.history import end_of_day
+from scorecard.history import MapStructure, end_of_day
 from scorecard.models import Initiative, Objective, OrgUnit
 
 DEFAULT_DPI = 150
@@ -267,3 +269,30 @@ def render_drivers(
         name=f"drivers-{css_token(unit.code)}-{css_token(target.code)}",
     )
     return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
+
+
+def render_diff(
+    old: MapStructure,
+    new: MapStructure,
+    *,
+    old_label: str,
+    new_label: str,
+    unit_name: str = "",
+    fmt: str = "svg",
+    paper: str = "a4",
+    dpi: int | None = None,
+) -> Rendered:
+    """The difference between two versions of a unit's map, drawn on the map: added objectives and links
+    outlined green, removed ones dashed red, changed ones (name, band, theme, weight, measures, targets) amber.
+
+    The versions come from ``scorecard.history.structure_as_of`` or ``cascade.diff.structure_from_yaml``;
+    ``old_label`` and ``new_label`` say which they are on the page (e.g. "2026-01-10", "now", "plan.yaml").
+    """
+    _check(fmt, paper, dpi)
+    view = diff_view(old, new, unit_name=unit_name)
+    counts = {c: sum(1 for line in view.lines if line.change == c) for c in ("added", "removed", "changed")}
+    summary = ", ".join(f"{n} {c}" for c, n in counts.items()) if view.lines else "no change"
+    job = map_dot(view.snapshot, view.unit_id, paper=_paper_for(fmt, paper), marks=view.marks,
+                  link_marks=view.link_marks, note=f"Changes from {old_label} to {new_label}: {summary}",
+                  name=f"map-diff-{css_token(new.unit)}")
+    return _finish(job, fmt, dpi, f"{job.name}-{css_token(old_label)}-{css_token(new_label)}")

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cascade.render.escape import css_token, dot_id, html_text, object_url, tooltip
-from cascade.snapshot import ObjectiveData, Snapshot
+from cascade.snapshot import DiffMark, ObjectiveData, Snapshot
 
 FONT = "Arial"  # rendered with Liberation Sans, whose metrics match Arial in browsers
 
@@ -40,6 +40,21 @@ STATUS_STYLES: dict[str, StatusStyle] = {
     "none": StatusStyle("NO DATA", "○", "#eeeeee", "#6e6e6e", "dotted", 1.6, "dotted border"),
 }
 STATUS_ORDER = ("green", "amber", "red", "none")
+
+# The difference between two versions of a map: added outlined green, removed dashed red, changed amber. Each
+# also has its own sign, word and border (a greyscale print still tells them apart).
+CHANGE_STYLES: dict[str, StatusStyle] = {
+    "added": StatusStyle("ADDED", "+", "#ffffff", "#2e7d32", "solid", 3.4, "thick green outline"),
+    "removed": StatusStyle("REMOVED", "−", "#f4f4f4", "#b71c1c", "dashed", 2.4, "dashed red outline"),
+    "changed": StatusStyle("CHANGED", "~", "#ffe08a", "#a86400", "solid", 2.2, "amber"),
+    "same": StatusStyle("UNCHANGED", "", "#ffffff", "#90a4ae", "solid", 1.0, "grey outline"),
+}
+CHANGE_ORDER = ("added", "removed", "changed", "same")
+LINK_CHANGE_STYLES = {
+    "added": {"color": "#2e7d32", "penwidth": "2.6", "style": "solid"},
+    "removed": {"color": "#b71c1c", "penwidth": "2", "style": "dashed"},
+    "changed": {"color": "#a86400", "penwidth": "2.2", "style": "solid"},
+}
 DRAFT_FILL, DRAFT_BORDER = "#ffffff", "#37474f"
 
 # Theme tags: hues that do not compete with the status colours (no red, green or amber).
@@ -144,6 +159,7 @@ def _objective_node(
     width: int = NAME_WIDTH,
     scale: float = 1.0,
     compact: bool = False,
+    mark: DiffMark | None = None,
 ) -> str:
     """One objective: rounded box with code, theme tag, wrapped name and (with status) glyph + word + score.
 
@@ -166,7 +182,20 @@ def _objective_node(
     name_row = f'<TR><TD COLSPAN="{span}" BALIGN="CENTER">{html_text(obj.name, width=width)}</TD></TR>'
     tip = [f"{code_text} {obj.name}"]
     rows: list[str] = []
-    if facts is None:
+    if mark is not None:
+        # A diff view: the change replaces the status, and the boxes are not links (the objects of another
+        # version have no page).
+        st = CHANGE_STYLES.get(mark.change, CHANGE_STYLES["same"])
+        classes.append(f"change-{mark.change}")
+        fill, border, penwidth = st.fill, st.border, st.penwidth
+        style = f"rounded,filled,{st.style}"
+        if mark.change != "same":
+            line = f"{st.glyph} {st.word}" + (f": {mark.summary}" if mark.summary else "")
+            rows.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="{9 * scale:.1f}"><B>{html_text(line, width=width + 6)}'
+                        "</B></FONT></TD></TR>")
+            tip.append(st.word.capitalize())
+        tip.extend(mark.details)
+    elif facts is None:
         fill, border, style, penwidth = DRAFT_FILL, DRAFT_BORDER, "rounded,filled", 1.2
     else:
         fact = facts.get(obj.id, NodeFacts())
@@ -198,22 +227,28 @@ def _objective_node(
     if extra_class:
         classes.append(extra_class)
     label = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
+    linked = mark is None
     return f"{dot_id('o', obj.id)} " + _attrs(
-        id_=dot_id("o", obj.id), class_=" ".join(classes), label=label, URL=object_url("objectives", obj.id),
+        id_=dot_id("o", obj.id), class_=" ".join(classes), label=label,
+        URL=object_url("objectives", obj.id) if linked else None,
         tooltip=tooltip("\n".join(tip)), fillcolor=fill, color=border, style=style, penwidth=penwidth,
-        target="_top", fontsize=f"{10 * scale:.1f}" if scale != 1.0 else None,
+        target="_top" if linked else None, fontsize=f"{10 * scale:.1f}" if scale != 1.0 else None,
     )
 
 
-def _legend(facts_shown: bool, themes: Sequence[tuple[str, str, str]], edge_notes: Sequence[str]) -> str:
-    """Legend rows: statuses (colour, glyph, word, border) and themes (colour tag, code, name)."""
+def _legend(facts_shown: bool, themes: Sequence[tuple[str, str, str]], edge_notes: Sequence[str],
+            *, changes_shown: bool = False) -> str:
+    """Legend rows: statuses or changes (colour, glyph, word, border) and themes (colour tag, code, name)."""
     rows = []
-    if facts_shown:
-        cells = ['<TD ALIGN="LEFT"><B>Status</B></TD>']
-        for key in STATUS_ORDER:
-            st = STATUS_STYLES[key]
+    for shown, heading, styles, order in ((facts_shown, "Status", STATUS_STYLES, STATUS_ORDER),
+                                          (changes_shown, "Changes", CHANGE_STYLES, CHANGE_ORDER)):
+        if not shown:
+            continue
+        cells = [f'<TD ALIGN="LEFT"><B>{heading}</B></TD>']
+        for key in order:
+            st = styles[key]
             cells.append(f'<TD BGCOLOR="{st.fill}" COLOR="{st.border}" BORDER="1" ALIGN="LEFT">'
-                         f'<FONT POINT-SIZE="9">{html_text(f"{st.glyph} {st.word}")}'
+                         f'<FONT POINT-SIZE="9">{html_text(f"{st.glyph} {st.word}".strip())}'
                          f" ({html_text(st.border_word)})</FONT></TD>")
         rows.append("<TR>" + "".join(cells) + "</TR>")
     if themes:
@@ -272,11 +307,16 @@ def map_dot(
     as_of: dt.date | None = None,
     paper: str | None = None,
     note: str = "",
+    marks: Mapping[int, DiffMark] | None = None,
+    link_marks: Mapping[tuple[int, int], str] | None = None,
+    name: str = "",
 ) -> GraphJob:
     """The strategy map of ``unit_id``: bands in perspective order (position 0 on top), arrows upward.
 
     ``facts`` None draws the clean drafting map; otherwise each objective shows its status. ``note`` is a line of
-    our own under the title (e.g. that the structure is a past one).
+    our own under the title (e.g. that the structure is a past one). ``marks`` (objective id -> DiffMark) and
+    ``link_marks`` ((cause id, effect id) -> added | removed | changed) draw a diff of two versions instead of
+    statuses (``cascade.diff.diff_view`` builds them); ``name`` overrides the file name stem.
     """
     unit = snapshot.units[unit_id]
     smap = snapshot.map_of_unit(unit_id)
@@ -292,13 +332,16 @@ def map_dot(
         by_band.setdefault(obj.perspective_id, []).append(obj)
 
     statement = (f"Vision: {smap.vision}" if smap.vision else f"Mission: {smap.mission}" if smap.mission else "")
-    legend = _legend(facts is not None, [(t.code, t.name, colours[t.id]) for t in themes],
-                     ["cause → effect (points up to the objective it drives)"])
+    arrows = ["cause → effect (points up to the objective it drives)"]
+    if marks is not None:
+        arrows.append("added link green, removed link dashed red, changed note amber")
+    legend = _legend(facts is not None and marks is None, [(t.code, t.name, colours[t.id]) for t in themes],
+                     arrows, changes_shown=marks is not None)
     # Objective sprawl is a known failure of strategy maps: say so on the map rather than refuse to draw it.
     sprawl = (f"{len(objectives)} objectives: a readable map holds 15 to 25 (about 8 per band on A4, 13 on A3)"
               if len(objectives) > SPRAWL_LIMIT else "")
     header = _header(f"{unit.code} {unit.name} · {smap.title}",
-                     [statement, note, _as_of_line(facts, as_of), sprawl], legend)
+                     [statement, note, "" if marks is not None else _as_of_line(facts, as_of), sprawl], legend)
     lines = _graph_head(f"map_u{int(unit_id)}", {
         "rankdir": "BT", "nodesep": "0.3", "ranksep": "0.55", "newrank": "true", "label": header,
         "id": f"map-u{int(unit_id)}", "class": "strategy-map", **_paper_graph_attrs(paper)})
@@ -323,7 +366,9 @@ def map_dot(
         members = sorted(by_band.get(persp.id, []), key=lambda o: (
             snapshot.themes[o.theme_id].code if o.theme_id in snapshot.themes else "~", o.code, o.id))
         for obj in members:
-            lines.append("    " + _objective_node(snapshot, obj, facts=facts, theme_colour=colours, scale=scale) + ";")
+            mark = None if marks is None else marks.get(obj.id, DiffMark("same"))
+            lines.append("    " + _objective_node(snapshot, obj, facts=facts, theme_colour=colours, scale=scale,
+                                                    mark=mark) + ";")
             node_ids.append(dot_id("o", obj.id))
         lines.append("  }")
     # Invisible heavy chain of headers from the bottom band to the top one holds the band order;
@@ -340,11 +385,12 @@ def map_dot(
             continue
         # A link pointing down the bands must not fight the band order.
         downward = position.get(effect.perspective_id, 0) > position.get(cause.perspective_id, 0)
+        change = (link_marks or {}).get((link.cause_id, link.effect_id), "")
         lines.append(f"  {dot_id('o', cause.id)} -> {dot_id('o', effect.id)} " + _attrs(
-            id_=f"c{int(cause.id)}-{int(effect.id)}", class_="cause",
-            constraint="false" if downward else None))
+            id_=f"c{int(cause.id)}-{int(effect.id)}", class_=f"cause change-{change}" if change else "cause",
+            constraint="false" if downward else None, **LINK_CHANGE_STYLES.get(change, {})))
     lines.append("}")
-    return GraphJob(dot="\n".join(lines) + "\n", nodes=len(node_ids), name=f"map-{css_token(unit.code)}",
+    return GraphJob(dot="\n".join(lines) + "\n", nodes=len(node_ids), name=name or f"map-{css_token(unit.code)}",
                     paper=paper, bands=tuple(bands), node_ids=tuple(node_ids))
 
 

@@ -1,4 +1,5 @@
-"""``manage.py diff_map UNIT --from DATE|FILE [--to DATE|FILE]``: what changed in a unit's map."""
+"""``manage.py diff_map UNIT --from DATE|FILE [--to DATE|FILE] [-o FILE [--format svg|pdf|png|dot] [--paper P]
+[--dpi N]]``: what changed in a unit's map, as a list and, with -o, drawn on the map."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from cascade.diff import DiffSourceError, diff_structures, structure_from_yaml
+from cascade.render.api import render_diff
+from cascade.render.cli import check_choices
+from cascade.render.runner import FORMATS, RenderError
 from scorecard.history import MapStructure, end_of_day, structure_as_of
 from scorecard.models import OrgUnit
 
@@ -17,13 +21,20 @@ class Command(BaseCommand):
     help = (
         "List the objectives, cause-effect links, measures and targets added (+), removed (-) and changed (~) in "
         "UNIT's map between two versions. A version is a date (YYYY-MM-DD: the map at the end of that day, from "
-        "the change history) or a scorecard/v1 YAML file (as written by export_map). --to defaults to now."
+        "the change history) or a scorecard/v1 YAML file (as written by export_map). --to defaults to now. "
+        "With -o FILE the difference is also drawn on the map: added objectives and links outlined green, removed "
+        "ones dashed red, changed ones amber (format from --format or the file's extension)."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("unit", help="unit code")
         parser.add_argument("--from", dest="old", required=True, metavar="DATE|FILE", help="the earlier version")
         parser.add_argument("--to", dest="new", metavar="DATE|FILE", help="the later version (default: now)")
+        parser.add_argument("-o", "--output", metavar="FILE", help="also draw the difference on the map into FILE")
+        parser.add_argument("--format", dest="fmt", help=f"drawing format: {' | '.join(FORMATS)} "
+                                                         "(default: from the extension of -o, else svg)")
+        parser.add_argument("--paper", default="a4", help="paper for pdf and png: a4 | a3 | letter (default: a4)")
+        parser.add_argument("--dpi", type=int, default=None, help="resolution of png output")
 
     def handle(self, *args: Any, **options: Any) -> None:
         code = options["unit"]
@@ -33,12 +44,15 @@ class Command(BaseCommand):
         label_old, label_new = options["old"], options["new"] or "now"
         if not lines:
             self.stdout.write(f"No change in the map of {code} from {label_old} to {label_new}.")
-            return
-        self.stdout.write(f"Map of {code}: {label_old} -> {label_new}")
-        for line in lines:
-            self.stdout.write(str(line))
-        counts = {c: sum(1 for line in lines if line.change == c) for c in ("added", "removed", "changed")}
-        self.stdout.write(", ".join(f"{n} {c}" for c, n in counts.items()))
+        else:
+            self.stdout.write(f"Map of {code}: {label_old} -> {label_new}")
+            for line in lines:
+                self.stdout.write(str(line))
+            counts = {c: sum(1 for line in lines if line.change == c) for c in ("added", "removed", "changed")}
+            self.stdout.write(", ".join(f"{n} {c}" for c, n in counts.items()))
+        if options["output"]:
+            self.stdout.flush()
+            self.draw(code, old, new, label_old, label_new, options)
 
     def version(self, code: str, spec: str | None, option: str) -> MapStructure:
         if spec is not None and not spec.endswith((".yaml", ".yml")):
@@ -68,3 +82,27 @@ class Command(BaseCommand):
             when = f"on {day}" if day else "now"
             raise CommandError(f"Unit {code} had no strategy map {when} ({option}).")
         return structure
+
+    def draw(self, code: str, old: MapStructure, new: MapStructure, label_old: str, label_new: str,
+             options: dict[str, Any]) -> None:
+        output = Path(options["output"])
+        fmt = options["fmt"] or (output.suffix.lstrip(".").lower() if output.suffix.lstrip(".").lower() in FORMATS
+                                 else "svg")
+        check_choices({"fmt": fmt, "paper": options["paper"]})
+        unit = OrgUnit.objects.filter(code=code).first()
+        try:
+            rendered = render_diff(old, new, old_label=_label(label_old), new_label=_label(label_new),
+                                   unit_name=unit.name if unit else "", fmt=fmt, paper=options["paper"],
+                                   dpi=options["dpi"])
+        except RenderError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            output.write_bytes(rendered.data)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
+        self.stderr.write(f"Wrote {output} ({len(rendered.data)} bytes, {rendered.content_type})")
+
+
+def _label(spec: str) -> str:
+    """A version as the drawing names it: a date as given, a file by its name without the folders."""
+    return Path(spec).name if spec.endswith((".yaml", ".yml")) else spec
