@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
 
 from cascade.loader import QUERIES, load_snapshot
 from cascade.render.api import render_map
@@ -105,3 +106,75 @@ def test_the_command_renders_the_past_map(evolved: Any, tmp_path: Any) -> None:
 def test_the_command_explains_a_bad_structure_date(evolved: Any, args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("render_map", "RET", *args, "--format", "dot", stdout=io.StringIO())
+
+
+# ------------------------------------------------------------------------------------------- the map page
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_map_page_shows_the_structure_of_a_past_date(evolved: Any, personas: Any) -> None:
+    client = signed_in(personas.viewer)
+    page = client.get("/units/RET/map/", {"structure_as_of": PAST.isoformat()}).content.decode()
+    assert "The map as it stood at the end of 10 Jan 2026" in page
+    assert "Keep customers" in page and "Build data skills" not in page and "coming back" not in page
+    assert f'value="{PAST.isoformat()}"' in page  # the date stays in the form and the period picker
+    assert f"/units/RET/map.pdf?as_of={PAST.isoformat()}&amp;structure_as_of={PAST.isoformat()}" in page
+    now = client.get("/units/RET/map/").content.decode()
+    assert "Build data skills" in now and "as it stood at the end" not in now
+
+
+def test_the_past_map_downloads_as_a_pdf_and_prints(evolved: Any, personas: Any) -> None:
+    client = signed_in(personas.viewer)
+    pdf = client.get("/units/RET/map.pdf", {"structure_as_of": PAST.isoformat(), "paper": "a3"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert f"map-ret-structure-{PAST.isoformat()}.pdf" in pdf["Content-Disposition"]
+    page = client.get("/units/RET/map/print/", {"structure_as_of": PAST.isoformat()}).content.decode()
+    assert "Keep customers" in page and "Build data skills" not in page
+
+
+def test_the_map_page_draws_the_changes_since_a_date(evolved: Any, personas: Any) -> None:
+    client = signed_in(personas.viewer)
+    page = client.get("/units/RET/map/", {"changes_since": PAST.isoformat()}).content.decode()
+    assert "Changes to the map from 10 Jan 2026 to now" in page
+    assert "change&#45;added" in page and "change&#45;changed" in page  # Graphviz writes "-" as &#45;
+    assert "<li>+ objective L1: Build data skills (perspective L)</li>" in page
+    assert "<li>- link C1 -&gt; F1</li>" in page
+    pdf = client.get("/units/RET/map.pdf", {"changes_since": PAST.isoformat()})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "map-diff-ret" in pdf["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"structure_as_of": "spring"}, "structure_as_of: “spring” is not a date"),
+    ({"changes_since": "2026-13-01"}, "changes_since: “2026-13-01” is not a date"),
+    ({"changes_since": "2026-02-01", "structure_as_of": "2026-01-15"}, "changes_since: 2026-02-01 is after"),
+    ({"structure_as_of": "0001-01-01"}, "structure_as_of: 0001-01-01 is out of range"),
+])
+def test_bad_dates_on_the_map_page_are_a_400_naming_the_parameter(
+    evolved: Any, personas: Any, params: dict[str, str], message: str
+) -> None:
+    client = signed_in(personas.viewer)
+    for url in ("/units/RET/map/", "/units/RET/map.pdf", "/units/RET/map/print/"):
+        response = client.get(url, params)
+        assert response.status_code == 400, url
+        assert message in response.content.decode(), url
+
+
+def test_a_date_before_the_map_existed_says_so_on_the_page(evolved: Any, personas: Any) -> None:
+    client = signed_in(personas.viewer)
+    for params in ({"structure_as_of": "2025-01-01"}, {"changes_since": "2025-01-01"}):
+        page = client.get("/units/RET/map/", params)
+        assert page.status_code == 200
+        assert "Unit RET had no strategy map on 2025-01-01." in page.content.decode()
+        pdf = client.get("/units/RET/map.pdf", params)
+        assert pdf.status_code == 400 and "had no strategy map on 2025-01-01" in pdf.content.decode()
+
+
+@override_settings(SCORECARD_VIEWERS_SEE_ALL=False)
+def test_the_past_map_of_a_unit_out_of_sight_is_a_404(evolved: Any, personas: Any) -> None:
+    client = signed_in(personas.outsider_manager)
+    for params in ({"structure_as_of": PAST.isoformat()}, {"changes_since": PAST.isoformat()}):
+        assert client.get("/units/RET/map/", params).status_code == 404
+        assert client.get("/units/RET/map.pdf", params).status_code == 404

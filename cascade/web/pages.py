@@ -13,15 +13,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from cascade.analysis import alignment_gaps, early_warnings, impact
+from cascade.diff import diff_structures
 from cascade.graph import build_graph
 from cascade.loader import load_snapshot
-from cascade.render.api import Rendered, render_cascade, render_impact, render_map
+from cascade.render.api import Rendered, render_cascade, render_diff, render_impact, render_map
 from cascade.render.escape import css_token
 from cascade.render.runner import RenderError
 from cascade.rollup import Scores, compute_scores
@@ -30,6 +32,7 @@ from cascade.web.charts import actuals_chart, sparkline
 from cascade.web.forms import quarter_end_on_or_before, quarter_ends
 from scorecard import access
 from scorecard.access import Action
+from scorecard.history import MapStructure, end_of_day, structure_as_of
 from scorecard.models import Actual, Alignment, Impact, Initiative, Measure, Objective, OrgUnit, StrategyMap, Theme
 from scorecard.scoring import initiative_health, score_measure
 
@@ -383,27 +386,70 @@ def _map_header(unit: OrgUnit) -> tuple[str, list[dict[str, str]]]:
     return smap.title, themes
 
 
-def map_page(user: Any, unit: OrgUnit, as_of: dt.date) -> dict[str, Any]:
+def map_page(user: Any, unit: OrgUnit, as_of: dt.date, *, structure_as_of: dt.date | None = None,
+             changes_since: dt.date | None = None) -> dict[str, Any]:
+    """The map page: the map now, as it stood on ``structure_as_of`` (from the change history), or, with
+    ``changes_since``, the difference from that date to now (or to ``structure_as_of``) drawn on the map."""
     title, themes = _map_header(unit)
-    context = {**_light_common(user, unit, as_of), "map_title": title, "themes": themes, "svg": None}
-    if title:
+    keep = [(name, day.isoformat()) for name, day in
+            (("structure_as_of", structure_as_of), ("changes_since", changes_since)) if day]
+    context = {**_light_common(user, unit, as_of), "map_title": title, "themes": themes, "svg": None,
+               "structure_as_of": structure_as_of, "changes_since": changes_since, "keep_params": keep,
+               "query": urlencode([("as_of", as_of.isoformat()), *keep])}
+    if changes_since is not None:
+        return {**context, **_map_changes(unit, changes_since, structure_as_of)}
+    if title or structure_as_of:
         try:
-            context["svg"] = inline_svg(render_map(unit, as_of=as_of, status=True, fmt="svg").data)
+            context["svg"] = inline_svg(render_map(unit, as_of=as_of, status=True, fmt="svg",
+                                                   structure_as_of=structure_as_of).data)
         except RenderError as exc:
             context["render_error"] = str(exc)
     return context
 
 
-def print_page(user: Any, unit: OrgUnit, as_of: dt.date, paper: str) -> dict[str, Any]:
-    context = map_page(user, unit, as_of)
+def _versions(unit: OrgUnit, since: dt.date, until: dt.date | None) -> tuple[MapStructure, MapStructure]:
+    """The unit's map at the end of ``since`` and at the end of ``until`` (now when None), from the history."""
+    old = structure_as_of(unit, end_of_day(since))
+    new = structure_as_of(unit, end_of_day(until) if until else None)
+    if old is None or new is None:
+        day = since if old is None else until
+        raise RenderError(f"Unit {unit.code} had no strategy map on {day.isoformat() if day else 'now'}.",
+                          code="bad_request")
+    return old, new
+
+
+def map_changes(unit: OrgUnit, since: dt.date, until: dt.date | None, *, fmt: str = "svg",
+                paper: str = "a4") -> tuple[Rendered, list[str]]:
+    """The difference of the unit's map from ``since`` to ``until`` (now when None): drawn, and as lines."""
+    old, new = _versions(unit, since, until)
+    rendered = render_diff(old, new, old_label=since.isoformat(), new_label=until.isoformat() if until else "now",
+                           unit_name=unit.name, fmt=fmt, paper=paper)
+    return rendered, [str(line) for line in diff_structures(old, new)]
+
+
+def _map_changes(unit: OrgUnit, since: dt.date, until: dt.date | None) -> dict[str, Any]:
+    try:
+        rendered, lines = map_changes(unit, since, until)
+    except RenderError as exc:
+        return {"render_error": str(exc)}
+    return {"svg": inline_svg(rendered.data), "changes": lines, "until_label": until.isoformat() if until else "now"}
+
+
+def print_page(user: Any, unit: OrgUnit, as_of: dt.date, paper: str, *, structure_as_of: dt.date | None = None,
+               changes_since: dt.date | None = None) -> dict[str, Any]:
+    context = map_page(user, unit, as_of, structure_as_of=structure_as_of, changes_since=changes_since)
     context["paper"] = paper
-    context["keep_params"] = [("paper", paper)]
+    context["keep_params"] = [*context["keep_params"], ("paper", paper)]
     return context
 
 
-def map_pdf(unit: OrgUnit, as_of: dt.date, paper: str) -> Rendered:
-    """One-page PDF of the map from the renderer (raises RenderError with a code the view maps to a status)."""
-    return render_map(unit, as_of=as_of, status=True, fmt="pdf", paper=paper)
+def map_pdf(unit: OrgUnit, as_of: dt.date, paper: str, *, structure_as_of: dt.date | None = None,
+            changes_since: dt.date | None = None) -> Rendered:
+    """One-page PDF of the map, or of its changes since a date, from the renderer (raises RenderError with a
+    code the view maps to a status)."""
+    if changes_since is None:
+        return render_map(unit, as_of=as_of, status=True, fmt="pdf", paper=paper, structure_as_of=structure_as_of)
+    return map_changes(unit, changes_since, structure_as_of, fmt="pdf", paper=paper)[0]
 
 
 def cascade_page(user: Any, unit: OrgUnit, as_of: dt.date, *, depth: int, aligned_only: bool) -> dict[str, Any]:

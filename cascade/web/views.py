@@ -65,6 +65,33 @@ def _as_of(request: HttpRequest) -> dt.date:
     return day
 
 
+def _day(request: HttpRequest, name: str) -> dt.date | None:
+    """An optional date parameter (e.g. ``structure_as_of``), checked like ``as_of``."""
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter(f"{name}: “{raw}” is not a date; use YYYY-MM-DD, e.g. 2026-03-31.") from None
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        raise BadParameter(f"{name}: {day.isoformat()} is out of range.")
+    return day
+
+
+def _map_dates(request: HttpRequest) -> dict[str, Any]:
+    """``as_of``, ``structure_as_of`` and ``changes_since`` of the map views. The status of a past structure is
+    as of the structure's own date unless ``as_of`` says otherwise: the map a meeting on that day saw."""
+    structure_as_of, changes_since = _day(request, "structure_as_of"), _day(request, "changes_since")
+    as_of = _as_of(request)
+    if structure_as_of is not None and not request.GET.get("as_of", "").strip():
+        as_of = structure_as_of
+    if changes_since is not None and changes_since > (structure_as_of or dt.date.today()):
+        raise BadParameter(f"changes_since: {changes_since.isoformat()} is after the version it is compared with; "
+                           "choose an earlier date.")
+    return {"as_of": as_of, "structure_as_of": structure_as_of, "changes_since": changes_since}
+
+
 def _bad(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "web/bad_request.html", {"message": message}, status=400)
 
@@ -103,10 +130,10 @@ def unit_scorecard(request: HttpRequest, code: str) -> HttpResponse:
 def unit_map(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
     try:
-        as_of = _as_of(request)
+        dates = _map_dates(request)
     except BadParameter as exc:
         return _bad(request, str(exc))
-    return render(request, "web/map.html", pages.map_page(request.user, unit, as_of))
+    return render(request, "web/map.html", pages.map_page(request.user, unit, dates.pop("as_of"), **dates))
 
 
 def _paper(request: HttpRequest) -> str:
@@ -121,12 +148,13 @@ def _paper(request: HttpRequest) -> str:
 def unit_map_print(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
     try:
-        as_of, paper = _as_of(request), _paper(request)
+        dates, paper = _map_dates(request), _paper(request)
     except BadParameter as exc:
         return _bad(request, str(exc))
+    as_of = dates.pop("as_of")
     if request.GET.get("download") == "pdf":
-        return _pdf_response(request, unit, as_of, paper)
-    return render(request, "web/map_print.html", pages.print_page(request.user, unit, as_of, paper))
+        return _pdf_response(request, unit, as_of, paper, **dates)
+    return render(request, "web/map_print.html", pages.print_page(request.user, unit, as_of, paper, **dates))
 
 
 @login_required
@@ -134,15 +162,16 @@ def unit_map_print(request: HttpRequest, code: str) -> HttpResponse:
 def unit_map_pdf(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
     try:
-        as_of, paper = _as_of(request), _paper(request)
+        dates, paper = _map_dates(request), _paper(request)
     except BadParameter as exc:
         return _bad(request, str(exc))
-    return _pdf_response(request, unit, as_of, paper)
+    return _pdf_response(request, unit, dates.pop("as_of"), paper, **dates)
 
 
-def _pdf_response(request: HttpRequest, unit: OrgUnit, as_of: dt.date, paper: str) -> HttpResponse:
+def _pdf_response(request: HttpRequest, unit: OrgUnit, as_of: dt.date, paper: str, *,
+                  structure_as_of: dt.date | None = None, changes_since: dt.date | None = None) -> HttpResponse:
     try:
-        rendered = pages.map_pdf(unit, as_of, paper)
+        rendered = pages.map_pdf(unit, as_of, paper, structure_as_of=structure_as_of, changes_since=changes_since)
     except RenderError as exc:
         return render(request, "web/bad_request.html", {"message": str(exc)},
                       status=pages.RENDER_STATUS.get(exc.code, 500))
