@@ -179,6 +179,7 @@ def test_loading_the_demo_twice_changes_nothing(demo):
     assert "objectives: 0 created, 0 updated, 63 unchanged" in out
     assert sorted(Objective.objects.values_list("code", "version")) == versions
     assert Actual.objects.count() == actuals
+    assert "History replayed" not in out  # the history is replayed on the first load only
 
 
 def test_the_demo_exports_to_exactly_its_own_text(demo):
@@ -197,3 +198,47 @@ def test_the_demo_file_is_valid_on_its_own(db):
     result = import_map(DEMO_FILE.read_text(encoding="utf-8"), dry_run=True)
     assert result.errors == []
     assert result.counts["objectives"]["created"] == 63
+
+
+# ------------------------------------------------------------------------------------------ the demo's history
+REFRESH_CHANGES = [
+    "+ objective C3: Seamless omnichannel experience (perspective C)",
+    "~ objective F3: name Cut retail operating costs -> Lower retail operating costs",
+    "- objective F4: Grow franchise income",
+    "- link C2 -> F4",
+    "+ link C3 -> F1",
+    "~ target C1.1: target 45 -> 48",
+    "+ measure C3.1: Customers buying in 2+ channels (objective C3, target 25)",
+    "- measure F4.1: Franchise fees",
+]
+
+
+def test_the_demo_comes_with_a_strategy_refresh_in_its_history(demo):
+    from cascade.diff import diff_structures
+    from scorecard.history import end_of_day, structure_as_of
+
+    assert "History replayed" in demo
+    retail = OrgUnit.objects.get(code="NW-RET")
+    before = structure_as_of(retail, end_of_day(dt.date(2026, 3, 31)))
+    assert [str(line) for line in diff_structures(before, structure_as_of(retail))] == REFRESH_CHANGES
+    enterprise = OrgUnit.objects.get(code="NW")
+    changes = diff_structures(structure_as_of(enterprise, end_of_day(dt.date(2026, 3, 31))),
+                              structure_as_of(enterprise))
+    assert [str(line) for line in changes] == ["- link L1 -> P4"]
+    assert structure_as_of(enterprise, end_of_day(dt.date(2024, 9, 30))) is None  # drafted on 2024-10-01
+
+
+def test_the_demo_history_names_who_changed_targets_values_and_budgets(demo):
+    from scorecard.history import actual_history, changes_for, target_history
+
+    nps = Measure.objects.get(map__unit__code="NW-RET", code="C1.1")
+    [raised] = [c for c in target_history(nps) if c.old is not None]
+    assert (raised.who, raised.field, raised.old, raised.new, raised.reason) == (
+        "mara", "target", 45, 48, "Strategy refresh 2026")
+    assert raised.when.date() == dt.date(2026, 4, 1)
+    [corrected] = [c for c in actual_history(nps) if c.action == "changed" and c.field == "value"]
+    assert (corrected.who, corrected.label, corrected.old, corrected.new) == ("tomas", "2026-03-31", 43, 45)
+    entered = [c for c in actual_history(nps) if c.action == "created"]
+    assert sorted(c.when.date() - dt.date.fromisoformat(c.label) for c in entered) == [dt.timedelta(days=14)] * 8
+    loyal = Initiative.objects.get(unit__code="NW-RET", code="LOYAL")
+    assert [(c.who, c.old, c.new) for c in changes_for(loyal) if c.field == "budget"] == [("mara", 380000, 450000)]

@@ -2,7 +2,8 @@
 
 The demo goes through the same importer as any file (scorecard/demo/northwind.yaml), so loading it twice is
 harmless: the second run finds everything unchanged. Only here do passwords get set, and only for the demo's
-own people: development passwords, printed for the person trying the demo.
+own people: development passwords, printed for the person trying the demo. The first load also replays the
+demo's history (``scorecard.demo.history``) so that past maps and change lists have something to show.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from scorecard import access
+from scorecard.demo.history import REFRESH, STARTED, has_history, replay_demo_history
 from scorecard.mapfile import import_map
 from scorecard.mapfile.yamlio import parse
 from scorecard.models import Membership, Role
@@ -55,6 +57,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("Dry run: nothing was written, no passwords set."))
             return
         rows = self.set_passwords(demo_usernames(text))
+        if not has_history():
+            replay_demo_history()
+            self.stdout.write(f"History replayed: the maps since {STARTED.isoformat()}, a strategy refresh on "
+                              f"{REFRESH.isoformat()} (try the map page's 'Show changes since').")
         self.stdout.write(self.style.SUCCESS("Demo enterprise loaded. Development logins (never use in production):"))
         width = max(len(r[0]) for r in rows)
         for username, password, roles in rows:
