@@ -5,7 +5,9 @@ token user DRF puts on the request). Commands and scripts wrap their writes in `
 importer passes the user to simple_history's bulk helpers itself.
 
 The selectors return plain rows (``Change``) for pages and the admin: one query for the records of one object,
-plus one per kind of related object named in a changed foreign key.
+plus one per kind of related object named in a changed foreign key. The page selectors (``link_history``,
+``alignment_history``, ``measure_histories``, ``impact_history``, ``milestone_history``) read the records of
+many objects at once, deleted ones included, in one query per historical model.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
+from django.db.models import Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
-from scorecard.models import Actual, Measure
+from scorecard.models import Actual, Alignment, CauseEffectLink, Impact, Initiative, Measure, Milestone, Objective
 
 # Changed on every save, or maintained by the system: not a change anybody made.
 NOISE_FIELDS = {"version", "entered_at", "path"}
@@ -66,20 +70,43 @@ def acting_as(user: Any) -> Iterator[None]:
             context.request = previous
 
 
-def _tracked(record_model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    skip = {"history_id", "history_date", "history_change_reason", "history_type", "history_user", "id"}
-    return [f for f in record_model._meta.concrete_fields
-            if f.name not in skip and f.name not in NOISE_FIELDS and not f.name.startswith("history_")]
+def _tracked(record_model: type[models.Model], fields: Sequence[str] | None = None,
+             ignore: Sequence[str] = ()) -> list[models.Field[Any, Any]]:
+    """The fields whose changes count: in the order of ``fields`` when given (baseline, target, red flag...),
+    else in the model's own order (simple_history's records put the foreign keys last)."""
+    skip = {"history_id", "history_date", "history_change_reason", "history_type", "history_user", "id", *ignore}
+    tracked = [f for f in record_model._meta.concrete_fields
+               if f.name not in skip and f.name not in NOISE_FIELDS and not f.name.startswith("history_")]
+    if fields is None:
+        live = getattr(record_model, "instance_type", None)
+        if live is None:
+            return tracked
+        order = {f.name: i for i, f in enumerate(live._meta.concrete_fields)}
+        return sorted(tracked, key=lambda f: order.get(f.name, len(order)))
+    by_name = {f.name: f for f in tracked}
+    return [by_name[name] for name in fields if name in by_name]
 
 
 def _changes(records: Sequence[Any], fields: Sequence[str] | None, label: Any = None) -> list[Change]:
-    """Changes between consecutive records of each object, oldest first; ``records`` ordered by object, date."""
+    """Changes between consecutive records of each object, oldest first; ``records`` ordered by object, date.
+
+    With ``fields``, only those fields, and an object's first values show as changes from nothing."""
     if not records:
         return []
-    tracked = _tracked(type(records[0]))
-    if fields is not None:
-        tracked = [f for f in tracked if f.name in fields]
-    rows: list[Change] = []
+    tracked = _tracked(type(records[0]), fields)
+    pairs = _diff(records, tracked, initial=tracked if fields is not None else (), label=label,
+                  created_always=fields is None)
+    return _name_foreign_keys([change for _id, change in pairs], tracked)
+
+
+def _diff(records: Sequence[Any], tracked: Sequence[models.Field[Any, Any]], *,
+          initial: Sequence[models.Field[Any, Any]] = (), label: Any = None,
+          created_always: bool = True) -> list[tuple[Any, Change]]:
+    """(object id, change) for each difference between consecutive records of an object; ``records`` ordered by
+    object, then date. ``initial``: fields whose first values are shown as changes from nothing (a target set at
+    creation). ``created_always``: a "created" row for an object whose history starts with a change (records
+    from before history was kept) as well as for a real creation."""
+    rows: list[tuple[Any, Change]] = []
     previous: dict[Any, Any] = {}
     for record in records:
         who = record.history_user.get_username() if record.history_user_id and record.history_user else ""
@@ -87,22 +114,21 @@ def _changes(records: Sequence[Any], fields: Sequence[str] | None, label: Any = 
                 "label": label(record) if label else ""}
         before = previous.get(record.id)
         previous[record.id] = record
-        if record.history_type == "+" or before is None:
-            if fields is None or record.history_type == "+":
-                rows.append(Change(action="created", field="", old=None, new=None, **base))
-            if fields is not None:
-                # Selectors over a few fields show their first values as changes from nothing.
-                rows.extend(Change(action="changed", field=f.name, old=None, new=getattr(record, f.attname),
-                                   **base) for f in tracked if getattr(record, f.attname) not in (None, ""))
-            continue
         if record.history_type == "-":
-            rows.append(Change(action="deleted", field="", old=None, new=None, **base))
+            rows.append((record.id, Change(action="deleted", field="", old=None, new=None, **base)))
+            continue
+        if record.history_type == "+" or before is None:
+            if created_always or record.history_type == "+":
+                rows.append((record.id, Change(action="created", field="", old=None, new=None, **base)))
+            rows.extend((record.id, Change(action="changed", field=f.name, old=None, new=getattr(record, f.attname),
+                                           **base))
+                        for f in initial if getattr(record, f.attname) not in (None, ""))
             continue
         for f in tracked:
             old, new = getattr(before, f.attname), getattr(record, f.attname)
             if old != new:
-                rows.append(Change(action="changed", field=f.name, old=old, new=new, **base))
-    return _name_foreign_keys(rows, tracked)
+                rows.append((record.id, Change(action="changed", field=f.name, old=old, new=new, **base)))
+    return rows
 
 
 def _name_foreign_keys(rows: list[Change], tracked: Sequence[models.Field[Any, Any]]) -> list[Change]:
@@ -153,6 +179,131 @@ def actual_history(measure: Measure) -> list[Change]:
     changes = _changes(records, None, label=lambda r: r.period.isoformat())
     return sorted(changes, key=lambda c: c.when)
 
+
+
+# ------------------------------------------------------------------------------- many objects, one query each
+ACTUAL_FIELDS = ("period", "value", "note")  # who entered it is the record's author: entered_by adds nothing
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureHistory:
+    """One measure's history, for a page that shows all of an objective's measures."""
+
+    measure_id: int
+    code: str  # the latest code it had (a deleted measure keeps the one it had when deleted)
+    targets: list[Change]  # as target_history: target, red flag, baseline, tolerances, polarity, scoring
+    changes: list[Change]  # every change of the measure itself, labelled with its code
+    actuals: list[Change]  # every entry, correction and deletion of its values, labelled with the period
+
+
+def _ever(history: Any, condition: Q) -> QuerySet[Any]:
+    """Every record of every object that matched ``condition`` in any of its records, in one query: a link
+    whose effect moved to another objective keeps both its records from before and from after the move."""
+    return history.filter(id__in=history.filter(condition).values("id"))
+
+
+def _ordered(queryset: QuerySet[Any]) -> list[Any]:
+    return list(queryset.select_related("history_user").order_by("id", "history_date", "history_id"))
+
+
+def _objective_names(id_field: str, prefix: str) -> dict[str, Any]:
+    """Annotations with the code and unit code of the objective in ``id_field``: from the live objective, or,
+    once it is deleted, from its last historical record. Subqueries, so naming the ends of a hundred links costs
+    no query of its own."""
+    live = Objective._base_manager.filter(pk=models.OuterRef(id_field))
+    past = Objective.history.filter(id=models.OuterRef(id_field)).order_by("-history_date", "-history_id")
+    return {
+        f"{prefix}_code": Coalesce(Subquery(live.values("code")[:1]), Subquery(past.values("code")[:1])),
+        f"{prefix}_unit": Coalesce(Subquery(live.values("map__unit__code")[:1]),
+                                   Subquery(past.values("map__unit__code")[:1])),
+    }
+
+
+def _code(record: Any, prefix: str, *, unit: bool = False) -> str:
+    code = getattr(record, f"{prefix}_code", None) or f"#{getattr(record, f'{prefix}_id')}"
+    unit_code = getattr(record, f"{prefix}_unit", None) if unit else None
+    return f"{unit_code} {code}" if unit_code else code
+
+
+def _many(records: Sequence[Any], *, label: Any, ignore: Sequence[str] = (),
+          initial: Sequence[str] = ()) -> list[Change]:
+    """Every change of several objects of one model, oldest first; their related names in one query per model."""
+    if not records:
+        return []
+    tracked = _tracked(type(records[0]), ignore=ignore)
+    pairs = _diff(records, tracked, initial=[f for f in tracked if f.name in initial], label=label)
+    changes = _name_foreign_keys([change for _id, change in pairs], tracked)
+    return sorted(changes, key=lambda c: c.when)
+
+
+def link_history(objective: Objective) -> list[Change]:
+    """Every change of the cause-effect links where ``objective`` is (or was) the cause or the effect, links
+    since removed included, labelled "CAUSE → EFFECT" by objective codes; oldest first. One query."""
+    records = _ordered(
+        _ever(CauseEffectLink.history, Q(cause_id=objective.pk) | Q(effect_id=objective.pk))
+        .annotate(**_objective_names("cause_id", "cause"), **_objective_names("effect_id", "effect"))
+    )
+    return _many(records, label=lambda r: f"{_code(r, 'cause')} → {_code(r, 'effect')}")
+
+
+def alignment_history(objective: Objective) -> list[Change]:
+    """Every change of the alignments where ``objective`` supports or is supported, removed ones included,
+    labelled "UNIT CODE → UNIT CODE" (supporter first); oldest first. One query."""
+    records = _ordered(
+        _ever(Alignment.history, Q(objective_id=objective.pk) | Q(supports_id=objective.pk))
+        .annotate(**_objective_names("objective_id", "objective"), **_objective_names("supports_id", "supports"))
+    )
+    return _many(records, label=lambda r: f"{_code(r, 'objective', unit=True)} → {_code(r, 'supports', unit=True)}")
+
+
+def impact_history(initiative: Initiative) -> list[Change]:
+    """Every change of the initiative's links to objectives, removed ones included, labelled with the objective
+    ("UNIT CODE"); oldest first. One query."""
+    records = _ordered(_ever(Impact.history, Q(initiative_id=initiative.pk))
+                       .annotate(**_objective_names("objective_id", "objective")))
+    return _many(records, label=lambda r: _code(r, "objective", unit=True))
+
+
+def milestone_history(initiative: Initiative) -> list[Change]:
+    """Every change of the initiative's milestones, removed ones included, labelled with the milestone's name;
+    a new milestone shows its due (and done) date. Oldest first, one query."""
+    records = _ordered(_ever(Milestone.history, Q(initiative_id=initiative.pk)))
+    return _many(records, label=lambda r: r.name, initial=("due", "done"))
+
+
+def measure_histories(objective: Objective) -> dict[int, MeasureHistory]:
+    """The history of every measure that is or was under ``objective`` (deleted ones included), by measure id:
+    two queries (the measures' records, their actuals' records) whatever the number of measures, plus one per
+    kind of related object named in a changed foreign key."""
+    records = _ordered(_ever(Measure.history, Q(objective_id=objective.pk)))
+    if not records:
+        return {}
+    record_model = type(records[0])
+    targets = _tracked(record_model, TARGET_FIELDS)
+    every = _tracked(record_model, ignore=("map",))  # map follows the objective: a move shows as "objective"
+    target_pairs = _diff(records, targets, initial=targets, created_always=False)
+    change_pairs = _diff(records, every, label=lambda r: r.code)
+    named = _name_foreign_keys([change for _id, change in change_pairs], every)
+    latest = {r.id: r.code for r in records}  # ordered by date within each measure: the last one wins
+
+    actual_records = _ordered(Actual.history.filter(measure_id__in=list(latest)))
+    actual_pairs: list[tuple[Any, Change]] = []
+    if actual_records:
+        actual_fields = _tracked(type(actual_records[0]), ACTUAL_FIELDS)
+        actual_pairs = _diff(actual_records, actual_fields, initial=[f for f in actual_fields if f.name != "period"],
+                             label=lambda r: r.period.isoformat())
+    measure_of_actual = {r.id: r.measure_id for r in actual_records}
+
+    out = {pk: MeasureHistory(pk, code, [], [], []) for pk, code in latest.items()}
+    for pk, change in target_pairs:
+        out[pk].targets.append(change)
+    for (pk, _change), change in zip(change_pairs, named, strict=True):
+        out[pk].changes.append(change)
+    for actual_id, change in actual_pairs:
+        out[measure_of_actual[actual_id]].actuals.append(change)
+    for history in out.values():
+        history.actuals.sort(key=lambda c: c.when)
+    return out
 
 # ------------------------------------------------------------------------------------ structure as of a time
 MEASURE_FIELDS = ("objective", "name", "units", "polarity", "scoring", "frequency", "baseline", "target",

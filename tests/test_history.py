@@ -168,3 +168,82 @@ def test_a_value_recorded_through_the_service_names_its_author_in_history(db):
     user = UserFactory(username="recorder")
     actual = actual_record(measure=MeasureFactory(), period=dt.date(2026, 9, 30), value=3.0, user=user)
     assert actual.history.latest().history_user == user
+
+
+# ------------------------------------------------------------------------------- many objects, one query each
+def test_link_history_keeps_a_removed_link_and_names_an_objective_deleted_since(tree: Any, personas: Any) -> None:
+    from scorecard.history import link_history
+    from tests.factories import CauseEffectLinkFactory
+
+    effect = ObjectiveFactory(map=tree.ret.strategy_map, code="R1")
+    cause = ObjectiveFactory(map=tree.ret.strategy_map, perspective=effect.perspective, code="R2")
+    CauseEffectLinkFactory(cause=cause, effect=effect, note="drives")
+    with acting_as(personas.executive):
+        cause.delete()  # the link goes with it
+    rows = [(c.label, c.who, c.action) for c in link_history(effect)]
+    assert rows == [("R2 → R1", "", "created"), ("R2 → R1", "exec", "deleted")]
+
+
+def test_alignment_and_impact_histories_name_objectives_with_their_unit(tree: Any, personas: Any) -> None:
+    from scorecard.history import alignment_history, impact_history
+    from tests.factories import AlignmentFactory, ImpactFactory, InitiativeFactory
+
+    upper = ObjectiveFactory(map=tree.nw.strategy_map, code="F1")
+    lower = ObjectiveFactory(map=tree.ret.strategy_map, code="R1")
+    alignment = AlignmentFactory(objective=lower, supports=upper)
+    initiative = InitiativeFactory(unit=tree.ret, code="LOYAL")
+    impact = ImpactFactory(initiative=initiative, objective=upper)
+    with acting_as(personas.manager):
+        alignment.weight = 2
+        save_validated(alignment)
+        impact.delete()
+    assert [(c.label, c.who, c.action, c.field, c.old, c.new) for c in alignment_history(upper)] == [
+        ("RET R1 → NW F1", "", "created", "", None, None),
+        ("RET R1 → NW F1", "ret_manager", "changed", "weight", 1.0, 2.0),
+    ]
+    assert [(c.label, c.action) for c in impact_history(initiative)] == [("NW F1", "created"), ("NW F1", "deleted")]
+
+
+def test_measure_histories_read_every_measure_of_an_objective_in_two_queries(
+    tree: Any, personas: Any, django_assert_num_queries: Any
+) -> None:
+    from scorecard.history import measure_histories
+
+    objective = ObjectiveFactory(map=tree.ret.strategy_map, code="R1")
+    measures = [MeasureFactory(objective=objective, code=f"M{i}", target=100.0) for i in range(5)]
+    deleted_pk = measures[0].pk
+    with acting_as(personas.manager):
+        for i, measure in enumerate(measures):
+            measure.target = 110 + i
+            save_validated(measure)
+            actual_record(measure=measure, period=Q1, value=1)
+            actual_record(measure=measure, period=Q1, value=2)
+        measures[0].delete()  # a deleted measure keeps its history (and its actuals' deletions)
+    with django_assert_num_queries(2):
+        histories = measure_histories(objective)
+    assert sorted(h.code for h in histories.values()) == ["M0", "M1", "M2", "M3", "M4"]
+    m3 = histories[measures[3].pk]
+    assert [(c.field, c.old, c.new) for c in m3.targets if c.old is not None] == [("target", 100.0, 113.0)]
+    assert [(c.label, c.action, c.field, c.old, c.new) for c in m3.actuals] == [
+        ("2026-03-31", "created", "", None, None),
+        ("2026-03-31", "changed", "value", None, 1.0),
+        ("2026-03-31", "changed", "value", 1.0, 2.0),
+    ]
+    m0 = histories[deleted_pk]
+    assert m0.changes[-1].action == "deleted" and m0.actuals[-1].action == "deleted"
+
+
+def test_milestone_history_shows_a_new_milestones_due_date(tree: Any, personas: Any) -> None:
+    from scorecard.history import milestone_history
+    from tests.factories import InitiativeFactory, MilestoneFactory
+
+    initiative = InitiativeFactory(unit=tree.ret)
+    milestone = MilestoneFactory(initiative=initiative, name="Pilot", due=Q2)
+    with acting_as(personas.updater):
+        milestone.done = Q1
+        save_validated(milestone)
+    assert [(c.label, c.who, c.action, c.field, c.old, c.new) for c in milestone_history(initiative)] == [
+        ("Pilot", "", "created", "", None, None),
+        ("Pilot", "", "changed", "due", None, Q2),
+        ("Pilot", "ret_updater", "changed", "done", None, Q1),
+    ]
