@@ -178,3 +178,20 @@ def test_the_past_map_of_a_unit_out_of_sight_is_a_404(evolved: Any, personas: An
     for params in ({"structure_as_of": PAST.isoformat()}, {"changes_since": PAST.isoformat()}):
         assert client.get("/units/RET/map/", params).status_code == 404
         assert client.get("/units/RET/map.pdf", params).status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------- the API
+def test_the_map_render_endpoint_takes_structure_as_of(evolved: Any, personas: Any) -> None:
+    from tests.test_api_support import client_for
+
+    client = client_for(personas.viewer)
+    url = f"/api/units/{evolved['unit'].pk}/map/"
+    then = client.get(url, {"structure_as_of": PAST.isoformat(), "fmt": "dot"})
+    assert then.status_code == 200
+    dot = then.content.decode()
+    assert "Keep customers" in dot and "Build data skills" not in dot and f"Status as of {PAST}" in dot
+    assert f"map-ret-structure-{PAST.isoformat()}.dot" in then["Content-Disposition"]
+    bad = client.get(url, {"structure_as_of": "2026-02-30"})
+    assert bad.status_code == 400 and "structure_as_of" in bad.json()
+    before = client.get(url, {"structure_as_of": "2025-01-01"})
+    assert before.status_code == 400 and "had no strategy map on 2025-01-01" in before.json()["detail"]

@@ -11,7 +11,8 @@
   ``/api/objectives/{id}/drivers/``: renders (``cascade.render.api``) as SVG, PDF, PNG or DOT.
 
 Query parameters: ``as_of`` (YYYY-MM-DD, default today), and for renders ``fmt`` (svg, pdf, png, dot; DRF
-reserves ``format``), ``paper`` (a4, a3, letter), ``status`` (colour by status, default true), ``dpi`` (PNG).
+reserves ``format``), ``paper`` (a4, a3, letter), ``status`` (colour by status, default true), ``dpi`` (PNG);
+for the map also ``structure_as_of`` (the map as it stood on that day, from the change history).
 Each object is looked up in the reader's VIEW scope (``scorecard.access``): outside it, 404.
 """
 
@@ -66,6 +67,15 @@ class RenderQuery(AsOfQuery):
     paper = serializers.ChoiceField(choices=sorted(PAPERS), default="a4", help_text="Page size for pdf and png.")
     status = serializers.BooleanField(default=True, help_text="Colour by status as of the date (false: draft).")
     dpi = serializers.IntegerField(required=False, min_value=36, max_value=600, help_text="PNG resolution.")
+
+
+class MapQuery(RenderQuery):
+    structure_as_of = serializers.DateField(
+        required=False, help_text="Draw the map as it stood at the end of this day (YYYY-MM-DD), from the change "
+                                  "history; statuses as of that day unless as_of is given.")
+
+    def validate_structure_as_of(self, value: dt.date) -> dt.date:
+        return self.validate_as_of(value)
 
 
 class CascadeQuery(RenderQuery):
@@ -308,12 +318,15 @@ def render_args(query: dict[str, Any]) -> dict[str, Any]:
 
 
 class UnitMapRender(RenderView):
-    @extend_schema(parameters=[RenderQuery], responses=RENDER_RESPONSES, description="The unit's strategy map.")
+    query_class = MapQuery
+
+    @extend_schema(parameters=[MapQuery], responses=RENDER_RESPONSES,
+                   description="The unit's strategy map, now or as it stood on structure_as_of.")
     def get(self, request: Request, pk: int) -> HttpResponse:
         return super().get(request, pk)
 
     def draw(self, obj: OrgUnit, query: dict[str, Any]) -> Rendered:
-        return render_map(obj, **render_args(query))
+        return render_map(obj, structure_as_of=query.get("structure_as_of"), **render_args(query))
 
 
 class UnitCascadeRender(RenderView):
