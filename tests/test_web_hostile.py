@@ -31,6 +31,11 @@ def test_hostile_names_show_harmlessly_on_every_page(tree: Any, personas: Any, n
     measure.save()
     ent.ret_measures[0].actuals.update(note=name)
     ThemeFactory(map=tree.ret.strategy_map, code="EVIL", name=name)
+    objective = ent.ret_objectives[0]
+    objective.description = name  # the History section shows it as a change: — -> name
+    objective.save()
+    measure.target = 120  # a target history line under a card with a hostile name
+    measure.save()
     client = Client()
     client.force_login(personas.manager)
     urls = ["/", "/units/RET/", "/units/RET/map/", "/units/RET/map/print/", "/units/NW/cascade/",
@@ -48,3 +53,6 @@ def test_hostile_names_show_harmlessly_on_every_page(tree: Any, personas: Any, n
         assert "<script>alert(1)" not in page and "<x>" not in page, url
         assert not re.search(r"<[^>]+\son\w+=", page), url  # no event-handler attribute anywhere
         assert "javascript:" not in page, url
+        if url in (f"/objectives/{objective.pk}/", f"/initiatives/{ent.ret_initiative.pk}/"):
+            history = html_part[html_part.index('<section class="history"'):]
+            assert escape(name) in history or escape(name[:40]) in history, url

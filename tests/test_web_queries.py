@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from cascade.web.history import HISTORY_LIMIT
 from tests.factories import MeasureFactory, ObjectiveFactory, OrgUnitFactory, PerspectiveFactory, StrategyMapFactory
 from tests.test_web_support import build_enterprise
 
@@ -30,9 +31,11 @@ PAGES = {
     # 2 + unit 1 + access 2 + loader 12
     "/units/RET/gaps/": 17,
     # 2 + objective 1 + supported ancestors 1 + access 2 + loader 12
-    "objective": 18,
+    # + history 5 (the objective's records, its links', its alignments', its measures', their actuals')
+    "objective": 23,
     # 2 + initiative 1 + access 2 + loader 12 + impact ids 1 + render_impact (loader 12) + linkable objectives 1
-    "initiative": 31,
+    # + history 3 (the initiative's records, its milestones', its links to objectives')
+    "initiative": 34,
     # 2 + unit 1 + access 2 + measures 1 + recorded values 1
     "/units/RET/results/": 7,
     # 2 + initiative 1 + access 2 + milestones 1
@@ -68,3 +71,61 @@ def test_each_page_costs_a_fixed_number_of_queries(
     with django_assert_num_queries(PAGES[page]):
         response = client.get(url, {"as_of": "2026-09-30"})
     assert response.status_code == 200
+
+
+# The history sections read one query per historical model, whatever the number of changes, measures or links;
+# a changed foreign key costs one more query per kind of related object (the users named as new owners here).
+HISTORY_PAGES = {"objective": PAGES["objective"] + 2, "initiative": PAGES["initiative"] + 1}
+
+
+def make_changes(ent: Any, personas: Any, rounds: int) -> None:
+    """``rounds`` of changes by two users: each adds a measure to the objective (its target and owner changed, a
+    value entered and corrected), a link that is removed again, a milestone that gets done, an objective the
+    initiative moves and then no longer does, and an edit of the initiative."""
+    import datetime as dt
+
+    from scorecard.history import acting_as
+    from scorecard.services import actual_record, save_validated
+    from tests.factories import CauseEffectLinkFactory, ImpactFactory, MilestoneFactory
+
+    objective, initiative = ent.ret_objectives[0], ent.ret_initiative
+    for i in range(rounds):
+        with acting_as(personas.manager if i % 2 else personas.executive):
+            measure = MeasureFactory(objective=objective, code=f"H{i}", target=100)
+            measure.target, measure.owner = 100 + i, personas.viewer
+            save_validated(measure)
+            actual_record(measure=measure, period=dt.date(2026, 9, 30), value=i)
+            actual_record(measure=measure, period=dt.date(2026, 9, 30), value=i + 0.5)
+            other = ObjectiveFactory(map=objective.map, perspective=objective.perspective, code=f"HX{i}")
+            CauseEffectLinkFactory(cause=other, effect=objective).delete()
+            milestone = MilestoneFactory(initiative=initiative, name=f"Step {i}", due=dt.date(2026, 12, 31))
+            milestone.done = dt.date(2026, 10, 1)
+            save_validated(milestone)
+            ImpactFactory(initiative=initiative, objective=other).delete()
+            initiative.spent = 300 + i
+            save_validated(initiative)
+    with acting_as(personas.executive):
+        objective.owner = personas.manager
+        save_validated(objective)
+        initiative.owner = personas.manager
+        save_validated(initiative)
+
+
+@pytest.mark.parametrize("history", ["", "all"])
+@pytest.mark.parametrize("rounds", [1, 12], ids=["few-changes", "many-changes"])
+@pytest.mark.parametrize("page", list(HISTORY_PAGES))
+def test_the_history_sections_cost_the_same_queries_for_few_or_many_changes(
+    tree: Any, personas: Any, django_assert_num_queries: Any, page: str, rounds: int, history: str
+) -> None:
+    ent = build_enterprise(tree)
+    make_changes(ent, personas, rounds)
+    url = {"objective": f"/objectives/{ent.ret_objectives[0].pk}/",
+           "initiative": f"/initiatives/{ent.ret_initiative.pk}/"}[page]
+    client = Client()
+    client.force_login(personas.manager)
+    with django_assert_num_queries(HISTORY_PAGES[page]):
+        response = client.get(url, {"as_of": "2026-09-30", "history": history})
+    assert response.status_code == 200
+    rows = response.content.decode().count('<td data-label="When">')
+    assert rows >= min(4 * rounds, HISTORY_LIMIT)  # the changes are there, not an empty section
+    assert history == "all" or rows <= HISTORY_LIMIT

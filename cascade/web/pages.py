@@ -30,6 +30,7 @@ from cascade.rollup import Scores, compute_scores
 from cascade.snapshot import InitiativeData, MeasureData, ObjectiveData, Snapshot, UnitData
 from cascade.web.charts import actuals_chart, sparkline
 from cascade.web.forms import quarter_end_on_or_before, quarter_ends
+from cascade.web.history import initiative_history, objective_history
 from scorecard import access
 from scorecard.access import Action
 from scorecard.history import MapStructure, end_of_day, structure_as_of
@@ -249,20 +250,25 @@ def scorecard(user: Any, unit: OrgUnit, as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def objective_page(user: Any, objective: Objective, as_of: dt.date) -> dict[str, Any]:
+def objective_page(user: Any, objective: Objective, as_of: dt.date, *, all_history: bool = False) -> dict[str, Any]:
     unit = objective.map.unit
     loaded = load(top_for_support(unit, [objective.pk]), as_of, notes=True)
     snap = loaded.snapshot
     o = snap.objectives[objective.pk]
     perspective = snap.perspectives[o.perspective_id]
     reaching = sorted({imp.initiative_id for imp in snap.impacts if imp.objective_id == o.id})
+    row = objective_row(loaded, o, _measures_of(snap), chart=True)
+    changes = objective_history(objective, show_all=all_history)
+    for m in row["measures"]:
+        m["target_history"] = changes.targets.get(m["id"])
     return {
         **_common(user, unit, loaded),
-        "o": objective_row(loaded, o, _measures_of(snap), chart=True),
+        "o": row,
         "perspective": perspective.name, "owner": o.owner, "description": o.description,
         "causes": [objective_ref(loaded, c.cause_id) for c in snap.causes if c.effect_id == o.id],
         "effects": [objective_ref(loaded, c.effect_id) for c in snap.causes if c.cause_id == o.id],
         "initiatives": [initiative_row(loaded, snap.initiatives[i]) for i in reaching if i in snap.initiatives],
+        "history": changes.timeline, "all_history": all_history,
     }
 
 
@@ -273,7 +279,8 @@ def _root_of(unit: OrgUnit) -> OrgUnit:
     return OrgUnit(pk=root_id, path=f"/{root_id}/")
 
 
-def initiative_page(user: Any, initiative: Initiative, as_of: dt.date) -> dict[str, Any]:
+def initiative_page(user: Any, initiative: Initiative, as_of: dt.date, *, all_history: bool = False
+                    ) -> dict[str, Any]:
     unit = initiative.unit
     loaded = load(_root_of(unit), as_of)
     snap = loaded.snapshot
@@ -305,6 +312,7 @@ def initiative_page(user: Any, initiative: Initiative, as_of: dt.date) -> dict[s
                        for m in ini.milestones],
         "reached": reached, "links": links,
         "linkable": linkable_objectives(initiative) if can_manage else Objective.objects.none(),
+        "history": initiative_history(initiative, show_all=all_history), "all_history": all_history,
     }
 
 

@@ -65,6 +65,11 @@ def _as_of(request: HttpRequest) -> dt.date:
     return day
 
 
+def _all_history(request: HttpRequest) -> bool:
+    """``?history=all``: every change instead of the newest few (anything else: the newest few)."""
+    return request.GET.get("history") == "all"
+
+
 def _day(request: HttpRequest, name: str) -> dt.date | None:
     """An optional date parameter (e.g. ``structure_as_of``), checked like ``as_of``."""
     raw = request.GET.get(name, "").strip()
@@ -216,7 +221,8 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
         as_of = _as_of(request)
     except BadParameter as exc:
         return _bad(request, str(exc))
-    return render(request, "web/objective.html", pages.objective_page(request.user, objective, as_of))
+    return render(request, "web/objective.html", pages.objective_page(request.user, objective, as_of,
+                                                                      all_history=_all_history(request)))
 
 
 @login_required
@@ -227,7 +233,7 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         as_of = _as_of(request)
     except BadParameter as exc:
         return _bad(request, str(exc))
-    context = pages.initiative_page(request.user, initiative, as_of)
+    context = pages.initiative_page(request.user, initiative, as_of, all_history=_all_history(request))
     if context["can_manage"]:
         context["link_form"] = forms.ImpactForm(objectives=context["linkable"])
     return render(request, "web/initiative.html", context)
