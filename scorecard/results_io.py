@@ -18,7 +18,10 @@ File rules (also the help of ``manage.py import_actuals``):
 - value: a finite number with a decimal point (no thousands separators); a yes/no measure takes 1/0, yes/no
   or true/false (any case), stored as 1/0.
 - A row whose period and value are both blank is skipped (a template row left unfilled); a completely empty
-  row is ignored.
+  row is ignored. In a file made from the template (it has the ``# measure name`` column) a row whose value and
+  note are blank is skipped even when its period is filled in: the template may come with the period prefilled.
+- An .xlsx workbook's parts other than the worksheets (shared text, styles) are read whole by openpyxl: their
+  unpacked size is limited (``XLSX_MAX_UNPACKED_PARTS``), so that a small zip cannot unpack into gigabytes.
 - Text cells exported by us that begin with = + - @ carry a leading apostrophe so that spreadsheet programs do
   not run them as formulas; the importer removes that apostrophe again.
 """
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -48,6 +52,10 @@ FORMATS = ("csv", "xlsx")
 # Rows fetched, compared and written together: bounds memory in the write phase.
 CHUNK_ROWS = 5000
 READ_PROGRESS_EVERY = 10000
+# openpyxl streams the worksheets but loads the other parts of a workbook (shared strings, styles) whole.
+XLSX_MAX_UNPACKED_PARTS = 100 * 1024 * 1024
+# The comment column of the template (``template_rows``); its presence marks a file made from the template.
+TEMPLATE_COMMENT = "# measure name"
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -122,8 +130,17 @@ def iter_csv(stream: IO[bytes]) -> Iterator[tuple[Any, ...]]:
 
 def iter_xlsx(stream: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     """Rows of the first worksheet, as values (cached results of formulas), streamed by openpyxl."""
+    import zipfile
+
     import openpyxl  # imported here: only the xlsx path pays for it
 
+    # Sizes as the archive declares them: zipfile never unpacks a member beyond its declared size.
+    with zipfile.ZipFile(stream) as archive:
+        whole = sum(i.file_size for i in archive.infolist() if not i.filename.startswith("xl/worksheets/"))
+    stream.seek(0)
+    if whole > XLSX_MAX_UNPACKED_PARTS:
+        raise FileProblem(f"the workbook's shared text and styles unpack to {whole // (1024 * 1024)} MB, more than "
+                          f"the {XLSX_MAX_UNPACKED_PARTS // (1024 * 1024)} MB that can be read; save it as CSV")
     workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     try:
         yield from workbook.worksheets[0].iter_rows(values_only=True)
@@ -149,6 +166,8 @@ def _records(stream: IO[bytes], fmt: str) -> Iterator[tuple[Any, ...]]:
                               "save it as 'CSV UTF-8' or as .xlsx") from None
         except csv.Error as exc:
             raise FileProblem(f"row {count + 1}: unreadable CSV ({exc})") from None
+        except FileProblem:
+            raise
         except Exception as exc:  # openpyxl raises many kinds (zip, XML, key errors) for a damaged file
             if fmt != "xlsx":
                 raise
@@ -238,8 +257,9 @@ def parse_value(cell: Any, *, yes_no: bool) -> float | str:
 class _Lookups:
     """Units, their measures and the user's scope, each fetched once per distinct code."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Any, within: OrgUnit | None) -> None:
         self.user = user
+        self.within = within
         self.units: dict[str, OrgUnit | None] = {}
         self.allowed: dict[str, bool] = {}
         self.measures: dict[str, dict[str, tuple[int, bool]]] = {}
@@ -249,6 +269,10 @@ class _Lookups:
         if code not in self.units:
             self.units[code] = OrgUnit.objects.filter(code=code).first()
         return self.units[code]
+
+    def outside(self, unit: OrgUnit) -> bool:
+        """Is the unit outside the subtree the import was limited to?"""
+        return self.within is not None and not unit.path.startswith(self.within.path)
 
     def may_update(self, unit: OrgUnit) -> bool:
         if self.user is None:
@@ -308,9 +332,13 @@ def _check_header(header: tuple[Any, ...]) -> tuple[dict[str, int], list[int], l
 
 
 def validate(
-    records: Iterable[tuple[Any, ...]], *, user: Any = None, progress: Progress | None = None
+    records: Iterable[tuple[Any, ...]], *, user: Any = None, within: OrgUnit | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[Row], int, int, list[RowError]]:
-    """Check every record; return (rows sorted by measure and period, rows read, blank rows, errors)."""
+    """Check every record; return (rows sorted by measure and period, rows read, blank rows, errors).
+
+    ``within`` limits the rows to that unit and the units below it (the upload page of a unit).
+    """
     records = iter(records)
     header = next(records, None)
     if header is None or all(_blank(c) for c in header):
@@ -319,7 +347,8 @@ def validate(
     positions, unnamed, errors = _check_header(header)
     if errors:
         return [], 0, 0, errors
-    lookups = _Lookups(user)
+    lookups = _Lookups(user, within)
+    from_template = any(isinstance(c, str) and c.strip().lower() == TEMPLATE_COMMENT for c in header)
     rows: list[Row] = []
     labels: dict[int, str] = {}  # measure id -> "unit:measure", for the duplicate message
     read = skipped = 0
@@ -357,8 +386,9 @@ def validate(
                 row_errors.append(RowError(number, f"#{index + 1}", "a value in a column that has no header"))
         unit_code = _text(record[iu]).strip()
         measure_code = _text(record[im]).strip()
-        if _blank(record[ip]) and _blank(record[iv]) and _blank(record[inote]) and unit_code and measure_code:
-            skipped += 1  # a template row nobody filled in
+        if (_blank(record[iv]) and _blank(record[inote]) and unit_code and measure_code
+                and (from_template or _blank(record[ip]))):
+            skipped += 1  # a template row nobody filled in (its period may be prefilled)
             continue
         measure: tuple[int, bool] | None = None
         if not unit_code:
@@ -367,6 +397,11 @@ def validate(
             unit = lookups.unit(unit_code)
             if unit is None:
                 row_errors.append(RowError(number, "unit", f"unknown unit {unit_code!r}"))
+            elif lookups.outside(unit):
+                assert within is not None
+                row_errors.append(RowError(number, "unit", f"unit {unit_code} is not {within.code} or a unit below "
+                                                           f"it: this upload takes results for {within.code} and "
+                                                           "its subtree only"))
             elif not lookups.may_update(unit):
                 row_errors.append(RowError(number, "unit", f"you may not enter results for unit {unit_code} "
                                                            "(it needs the updater or manager role on it or "
@@ -579,11 +614,15 @@ def import_actuals(
     dry_run: bool = False,
     progress: Progress | None = None,
     reason: str = "",
+    name: str | None = None,
+    within: OrgUnit | None = None,
 ) -> ImportResult:
     """Validate the whole file, then write all of its rows in one transaction, or nothing.
 
     ``user`` (optional) must hold UPDATE on every row's unit and is recorded as who entered the values and as
-    the history user. ``reason`` becomes the history records' change reason (e.g. the file name).
+    the history user. ``reason`` becomes the history records' change reason (e.g. the file name). ``name`` is
+    the file's name when ``source`` is an open stream whose own name says nothing (an upload's temporary file);
+    it only helps to tell the format. ``within`` limits the rows to that unit's subtree.
     """
     result = ImportResult(dry_run=dry_run)
     if fmt is not None and fmt not in FORMATS:
@@ -592,15 +631,17 @@ def import_actuals(
     if isinstance(source, str | Path):
         try:
             with open(source, "rb") as stream:
-                return _import_stream(stream, str(source), fmt, user, dry_run, progress, reason, result)
+                return _import_stream(stream, str(source), fmt, user, dry_run, progress, reason, within, result)
         except OSError as exc:
             result.errors.append(RowError(None, "", f"{source}: cannot read ({exc.strerror})"))
             return result
-    return _import_stream(source, getattr(source, "name", "") or "", fmt, user, dry_run, progress, reason, result)
+    name = name if name is not None else getattr(source, "name", "") or ""
+    return _import_stream(source, str(name), fmt, user, dry_run, progress, reason, within, result)
 
 
 def _import_stream(stream: IO[bytes], name: str, fmt: str | None, user: Any, dry_run: bool,
-                   progress: Progress | None, reason: str, result: ImportResult) -> ImportResult:
+                   progress: Progress | None, reason: str, within: OrgUnit | None,
+                   result: ImportResult) -> ImportResult:
     if fmt is None:
         head = stream.read(4)
         stream.seek(0)
@@ -609,7 +650,8 @@ def _import_stream(stream: IO[bytes], name: str, fmt: str | None, user: Any, dry
         result.errors.append(RowError(None, "", f"user {user} is inactive and may not enter results"))
         return result
     try:
-        rows, result.rows, result.skipped, errors = validate(_records(stream, fmt), user=user, progress=progress)
+        rows, result.rows, result.skipped, errors = validate(_records(stream, fmt), user=user, within=within,
+                                                             progress=progress)
     except FileProblem as exc:
         result.errors.append(RowError(None, "", str(exc)))
         return result
@@ -645,11 +687,20 @@ def format_value(value: float) -> str:
 ExportRow = tuple[str, str, dt.date | None, float | None, str]
 
 
-def export_rows(
-    unit: OrgUnit, *, subtree: bool = False, start: dt.date | None = None, end: dt.date | None = None
-) -> Iterator[ExportRow]:
-    """The unit's actuals (with ``subtree`` its descendants' too) in the period range, in one streamed query."""
+def _units(unit: OrgUnit, subtree: bool, within: QuerySet[OrgUnit] | None) -> QuerySet[OrgUnit]:
     units = OrgUnit.objects.subtree_of(unit) if subtree else OrgUnit.objects.filter(pk=unit.pk)
+    return units if within is None else units.filter(pk__in=within.values("pk"))
+
+
+def export_rows(
+    unit: OrgUnit, *, subtree: bool = False, start: dt.date | None = None, end: dt.date | None = None,
+    within: QuerySet[OrgUnit] | None = None,
+) -> Iterator[ExportRow]:
+    """The unit's actuals (with ``subtree`` its descendants' too) in the period range, in one streamed query.
+
+    ``within`` (e.g. ``access.units_where(user, Action.VIEW)``) leaves out every unit not in it.
+    """
+    units = _units(unit, subtree, within)
     qs = Actual.objects.filter(measure__map__unit__in=units)
     if start is not None:
         qs = qs.filter(period__gte=start)
@@ -661,14 +712,14 @@ def export_rows(
     yield from rows.iterator(chunk_size=2000)
 
 
-def template_rows(unit: OrgUnit) -> Iterator[tuple[str, str, str]]:
-    """(unit code, measure code, measure name) for every measure of the unit's map, in code order."""
-    measures = Measure.objects.filter(map__unit=unit).order_by("code").values_list("code", "name")
-    for code, name in measures:
-        yield unit.code, code, name
-
-
-TEMPLATE_COMMENT = "# measure name"
+def template_rows(
+    unit: OrgUnit, *, subtree: bool = False, within: QuerySet[OrgUnit] | None = None
+) -> Iterator[tuple[str, str, str]]:
+    """(unit code, measure code, measure name) for every measure of the unit's map (with ``subtree`` also of the
+    maps below it, limited to ``within``), in unit and code order."""
+    measures = (Measure.objects.filter(map__unit__in=_units(unit, subtree, within))
+                .order_by("map__unit__code", "code").values_list("map__unit__code", "code", "name"))
+    yield from measures.iterator(chunk_size=2000)
 
 
 def write_csv(rows: Iterable[ExportRow], out: IO[str], *, comments: Iterable[str] | None = None) -> int:

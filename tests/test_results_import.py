@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from scorecard import results_io
-from scorecard.models import Actual, Measure
+from scorecard.models import Actual, Measure, OrgUnit
 from scorecard.results_io import RowError, import_actuals
 from tests.factories import ActualFactory, MeasureFactory
 
@@ -423,3 +423,57 @@ def test_an_update_written_over_a_value_changed_since_it_was_read_is_refused(mea
     fresh = [(2.0, "", 3, None, now, actual.pk, 2)]
     assert writer.update_versioned(Actual, results_io.UPDATE_COLUMNS, fresh) == 1
     assert (Actual.objects.get().value, Actual.objects.get().version) == (2.0, 3)
+
+
+# ------------------------------------------------------------------------- for the upload page (web side)
+def test_a_template_with_its_period_prefilled_skips_rows_left_without_value_and_note(measures: Any) -> None:
+    template = (f"unit,measure,period,value,note,{results_io.TEMPLATE_COMMENT}\n"
+                "RET,LAUNCH,2026-03-31,,,Launch\nRET,SALES,2026-03-31,42,,Sales\n")
+    result = import_actuals(csv_file(template))
+    assert result.errors == [] and (result.rows, result.skipped, result.created) == (2, 1, 1)
+    # Outside a template a period without a value is still a forgotten value.
+    plain = import_actuals(csv_file("unit,measure,period,value,note\nRET,LAUNCH,2026-06-30,,\n"))
+    assert [str(e) for e in plain.errors] == ["row 2, column value: a value is required"]
+
+
+def test_an_import_limited_to_a_subtree_refuses_rows_of_other_units(measures: Any, tree: Any) -> None:
+    text = "unit,measure,period,value,note\nRET-EC,CONV,2026-03-31,1,\nWHS,FILL,2026-03-31,1,\nNW,X,2026-03-31,1,\n"
+    result = import_actuals(csv_file(text), within=tree.ret)
+    assert [str(e) for e in result.errors] == [
+        "row 3, column unit: unit WHS is not RET or a unit below it: this upload takes results for RET and its "
+        "subtree only",
+        "row 4, column unit: unit NW is not RET or a unit below it: this upload takes results for RET and its "
+        "subtree only",
+    ]
+    assert Actual.objects.count() == 0
+    assert import_actuals(csv_file(text), within=tree.nw).errors[0].column == "measure"  # only NW:X is unknown
+
+
+def test_an_open_stream_takes_its_format_from_the_name_given(measures: Any) -> None:
+    stream = xlsx_file([["unit", "measure", "period", "value", "note"], ["RET", "SALES", Q1, 3, None]])
+    assert import_actuals(stream, name="upload.xlsx").created == 1
+
+
+def test_a_workbook_whose_shared_parts_unpack_too_large_is_refused_before_it_is_read(
+    measures: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(results_io, "XLSX_MAX_UNPACKED_PARTS", 1024)
+    result = import_actuals(xlsx_file([["unit", "measure", "period", "value", "note"]]))
+    assert len(result.errors) == 1
+    assert "shared text and styles unpack to 0 MB, more than the 0 MB that can be read; save it as CSV" in str(
+        result.errors[0])
+
+
+def test_the_template_and_the_export_of_a_subtree_can_be_limited_to_the_units_a_user_may_see(
+    measures: Any, tree: Any
+) -> None:
+    ActualFactory(measure=measures["CONV"], period=Q1, value=1)
+    ActualFactory(measure=measures["FILL"], period=Q1, value=2)
+    assert list(results_io.template_rows(tree.ret, subtree=True)) == [
+        ("RET", "LAUNCH", measures["LAUNCH"].name), ("RET", "SALES", measures["SALES"].name),
+        ("RET-EC", "CONV", measures["CONV"].name)]
+    ret_ec_only = OrgUnit.objects.filter(pk=tree.ret_ec.pk)
+    assert [r[:2] for r in results_io.template_rows(tree.nw, subtree=True, within=ret_ec_only)] == [
+        ("RET-EC", "CONV")]
+    assert [r[:2] for r in results_io.export_rows(tree.nw, subtree=True, within=ret_ec_only)] == [
+        ("RET-EC", "CONV")]
