@@ -164,6 +164,18 @@ if not DEBUG and not TESTING:
 
 # Signed-in users read every map unless this limits viewers to their own subtree.
 SCORECARD_VIEWERS_SEE_ALL = env_bool("SCORECARD_VIEWERS_SEE_ALL", True)
+# Results files uploaded on a unit's upload page (cascade/web/results_files.py): the largest file taken, in MB.
+# A larger file is read off the connection and thrown away as it arrives (never stored); put the same limit,
+# plus a little for the form around it, on a proxy in front (nginx: client_max_body_size).
+RESULTS_UPLOAD_MAX_MB = env_int("RESULTS_UPLOAD_MAX_MB", 50)
+if RESULTS_UPLOAD_MAX_MB < 1:
+    raise ImproperlyConfigured(f"RESULTS_UPLOAD_MAX_MB={RESULTS_UPLOAD_MAX_MB} must be at least 1")
+RESULTS_UPLOAD_MAX_BYTES = RESULTS_UPLOAD_MAX_MB * 1024 * 1024
+# Django's defaults, stated because the results upload relies on them: an uploaded file above 2.5 MB is streamed
+# to a temporary file, not held in memory, and the importer reads it from there as a stream. The form fields
+# beside the file (not the file itself) count towards DATA_UPLOAD_MAX_MEMORY_SIZE.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Graphviz: hard timeout per process and the largest graph we lay out.
 GRAPHVIZ_TIMEOUT_SECONDS = env_int("GRAPHVIZ_TIMEOUT_SECONDS", 30)
 GRAPHVIZ_MAX_NODES = env_int("GRAPHVIZ_MAX_NODES", 1500)

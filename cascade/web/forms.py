@@ -7,6 +7,7 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -167,3 +168,49 @@ class ProgressForm(forms.Form):
 
     def milestones_done(self) -> dict[int, dt.date | None]:
         return {ms.pk: self.cleaned_data.get(f"done_{ms.pk}") for ms in self.milestones}
+
+
+class ResultsUploadForm(forms.Form):
+    """A results file (CSV or XLSX) and the dry-run switch. The rows are checked by ``scorecard.results_io``."""
+
+    file = forms.FileField(
+        label="Results file", allow_empty_file=False,
+        error_messages={"required": "Choose a CSV or XLSX file to upload.",
+                        "empty": "The file is empty: its first row must be the header unit, measure, period, "
+                                 "value, note.",
+                        "invalid": "No file was received: choose a CSV or XLSX file to upload."},
+    )
+    dry_run = forms.BooleanField(required=False, label="Check only (dry run)",
+                                 help_text="Check every row and count what would change; write nothing.")
+
+    def __init__(self, *args: Any, max_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = upload.name or "the file"
+        suffix = PurePath(name).suffix.lower()
+        if suffix in (".xls", ".ods", ".numbers"):
+            raise forms.ValidationError(f"“{name}” is a spreadsheet in the {suffix} format, which cannot be read: "
+                                        "save it as an Excel workbook (.xlsx) or as CSV UTF-8 (.csv).")
+        if suffix not in (".csv", ".xlsx"):
+            raise forms.ValidationError(f"“{name}” is not a CSV or XLSX file: upload a .csv (CSV UTF-8) or an "
+                                        ".xlsx file.")
+        if upload.size > self.max_bytes:
+            raise forms.ValidationError(too_large(name, upload.size, self.max_bytes))
+        return upload
+
+
+def size_text(size: int) -> str:
+    """A file size for people: 50 MB, 2.5 MB, 12 KB."""
+    mb = size / (1024 * 1024)
+    if mb >= 1:
+        return f"{mb:.0f} MB" if mb >= 10 or mb.is_integer() else f"{mb:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def too_large(name: str, size: int | None, max_bytes: int) -> str:
+    shown = f" ({size_text(size)})" if size else ""
+    return (f"“{name}”{shown} is larger than the {size_text(max_bytes)} a results file may have: split it into "
+            "several files (e.g. by unit or by year).")

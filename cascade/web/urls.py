@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from cascade.web import views
+from cascade.web import results_files, views
 
 app_name = "web"
 
@@ -20,6 +20,11 @@ urlpatterns = [
     path("units/<str:code>/cascade/", views.unit_cascade, name="cascade"),
     path("units/<str:code>/gaps/", views.unit_gaps, name="gaps"),
     path("units/<str:code>/results/", views.unit_results, name="results"),
+    path("units/<str:code>/results/upload/", results_files.results_upload, name="results-upload"),
+    re_path(r"^units/(?P<code>[^/]+)/results/template\.(?P<fmt>csv|xlsx)$", results_files.results_template,
+            name="results-template"),
+    re_path(r"^units/(?P<code>[^/]+)/results/export\.(?P<fmt>csv|xlsx)$", results_files.results_export,
+            name="results-export"),
     path("units/<str:code>/initiatives/new/", views.initiative_new, name="initiative-new"),
     path("objectives/<int:pk>/", views.objective_detail, name="objective"),
     path("initiatives/<int:pk>/", views.initiative_detail, name="initiative"),
