@@ -534,3 +534,12 @@ def test_an_upload_costs_the_same_queries_for_ten_rows_as_for_a_thousand(ent: An
             assert upload(personas.manager, csv_upload(lines)).status_code == 302
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_hostile_file_name_is_shown_as_text(ent: Any, personas: Any) -> None:
+    name = '<script>alert(1)</script>".csv'
+    bad = upload(personas.manager, csv_upload([HEADER, "RET,R1.1,2026-12-31,lots,"], name=name))
+    assert bad.status_code == 400
+    assert "<script>alert(1)" not in page_text(bad) and "&lt;script&gt;alert(1)&lt;/script&gt;" in page_text(bad)
+    good = upload(personas.manager, csv_upload([HEADER, "RET,R1.1,2026-12-31,1,"], name=name), follow=True)
+    assert "<script>alert(1)" not in page_text(good) and "Imported &lt;script&gt;" in page_text(good)
