@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 from scorecard import access, services
 from scorecard.access import Action
 from scorecard.admin_base import ScopedAdmin, ScopedInline, holds
+from scorecard.history import alignment_history, impact_history, link_history, milestone_history
 from scorecard.models import (
     DEFAULT_PERSPECTIVES,
     Actual,
@@ -190,6 +191,10 @@ class ObjectiveAdmin(ScopedAdmin):
     inlines = (MeasureInline, CauseEffectLinkInline)
     actions = ("cascade_to_child_unit",)
 
+    def related_history(self, pk: Any) -> list[tuple[str, list[Any]]]:
+        objective = Objective(pk=pk)
+        return [("Cause-effect links", link_history(objective)), ("Alignments", alignment_history(objective))]
+
     @admin.action(description="Cascade to a child unit", permissions=["change"])
     def cascade_to_child_unit(self, request: HttpRequest, queryset: QuerySet[Objective]) -> HttpResponse | None:
         """Copy the selected objectives into a child unit's map, each aligned to its original.
@@ -278,6 +283,7 @@ class MeasureAdmin(ScopedAdmin):
     fields = ("objective", "code", "name", "units", "polarity", "scoring", "frequency", "baseline", "target",
               "red_flag", "tolerance", "red_tolerance", "weight", "owner", "source", "seen_version")
     inlines = (ActualInline,)
+    history_list_display = ("target", "red_flag", "baseline")  # targets above all: a column each
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for row in formset.forms:
@@ -344,6 +350,10 @@ class InitiativeAdmin(ScopedAdmin):
     fields = ("unit", "code", "name", "description", "owner", "start", "end", "budget", "spent",
               "percent_complete", "status_note", "seen_version")
     inlines = (ImpactInline, MilestoneInline)
+
+    def related_history(self, pk: Any) -> list[tuple[str, list[Any]]]:
+        initiative = Initiative(pk=pk)
+        return [("Links to objectives", impact_history(initiative)), ("Milestones", milestone_history(initiative))]
 
 
 # -------------------------------------------------------------------------------------------- memberships

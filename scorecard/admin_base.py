@@ -393,6 +393,14 @@ class ScopedAdmin(ScopedFieldsMixin, StaleSaveGuardMixin, SimpleHistoryAdmin):
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 
+    # The history page lists, under the object's own records, the changes of what hangs off it (links,
+    # milestones...) which have no admin page of their own: ``related_history`` names them.
+    object_history_template = "admin/scorecard/object_history.html"
+
+    def related_history(self, pk: Any) -> list[tuple[str, list[Any]]]:
+        """(title, changes oldest first) for the related objects shown on the object's history page."""
+        return []
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         try:
             self.get_object(request, unquote(object_id))  # 404 outside the scope
@@ -400,7 +408,9 @@ class ScopedAdmin(ScopedFieldsMixin, StaleSaveGuardMixin, SimpleHistoryAdmin):
             # Executives may read the history of a deleted object; a malformed id has none (and was a 500).
             if not access.is_executive(request.user) or not valid_key(self.opts.pk, unquote(object_id)):
                 raise
-        return super().history_view(request, object_id, extra_context)
+        pk = self.opts.pk.to_python(unquote(object_id))
+        related = [(title, list(reversed(rows))) for title, rows in self.related_history(pk) if rows]
+        return super().history_view(request, object_id, {**(extra_context or {}), "related_history": related})
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None

@@ -5,6 +5,7 @@ nothing; the "cascade to a child unit" action; the stale-save guard; history."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from typing import Any
 
@@ -28,8 +29,10 @@ from tests.conftest import Personas, Tree
 from tests.factories import (
     ActualFactory,
     CauseEffectLinkFactory,
+    ImpactFactory,
     InitiativeFactory,
     MeasureFactory,
+    MilestoneFactory,
     ObjectiveFactory,
     OrgUnitFactory,
     PerspectiveFactory,
@@ -143,6 +146,46 @@ def test_history_of_an_object_is_visible_with_who_changed_it(exec_client: Any, t
     assert response.status_code == 200
     assert "Renamed for history" in response.text and "exec" in response.text
     assert objective.history.first().history_user.username == "exec"
+
+
+def test_the_history_of_an_objective_lists_its_links_and_alignments_removed_ones_included(
+    exec_client: Any, tree: Tree, personas: Personas
+) -> None:
+    from scorecard.history import acting_as
+    from scorecard.services import delete_object
+
+    smap = tree.nw.strategy_map
+    effect = ObjectiveFactory(map=smap, code="F9", name="Grow")
+    with acting_as(personas.executive):
+        cause = ObjectiveFactory(map=smap, code="C9", name="Keep", perspective=effect.perspective)
+        link = CauseEffectLinkFactory(cause=cause, effect=effect, note="first note")
+        delete_object(link)
+    page = exec_client.get(f"{URL}objective/{effect.pk}/history/").text
+    assert "Cause-effect links" in page and page.count("C9 → F9") == 2  # created, then deleted
+    assert "deleted" in page and "exec" in page
+
+
+def test_the_history_of_a_measure_shows_its_targets_as_columns(exec_client: Any, tree: Tree) -> None:
+    measure = MeasureFactory(objective=ObjectiveFactory(map=tree.nw.strategy_map, code="F9"), target=80, red_flag=70)
+    data = change_form(exec_client, "measure", measure.pk)
+    data["target"] = "85"
+    assert exec_client.post(f"{URL}measure/{measure.pk}/change/", data).status_code == 302, "saved"
+    page = exec_client.get(f"{URL}measure/{measure.pk}/history/").text
+    assert '<th scope="col">target</th>' in page and '<th scope="col">red_flag</th>' in page
+    assert "<td>85.0</td>" in page and "<td>80.0</td>" in page  # the target of each version, a column
+    assert re.search(r"<strong>Target:</strong>\s*80\.0\s*&nbsp;&rarr;&nbsp;&nbsp;85\.0", page)
+
+
+def test_the_history_of_an_initiative_lists_its_links_to_objectives_and_milestones(
+    exec_client: Any, tree: Tree
+) -> None:
+    initiative = InitiativeFactory(unit=tree.nw, code="X1")
+    objective = ObjectiveFactory(map=tree.nw.strategy_map, code="F9")
+    ImpactFactory(initiative=initiative, objective=objective)
+    MilestoneFactory(initiative=initiative, name="Pilot live")
+    page = exec_client.get(f"{URL}initiative/{initiative.pk}/history/").text
+    assert "Links to objectives" in page and "NW F9" in page
+    assert "Milestones" in page and "Pilot live" in page
 
 
 def test_reverting_from_history_is_refused_because_it_would_skip_the_guards(exec_client: Any, tree: Tree) -> None:
