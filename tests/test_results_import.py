@@ -340,6 +340,20 @@ def test_the_template_lists_every_measure_and_imports_once_filled_in(measures: A
     assert stored() == [("RET", "SALES", Q1, 42.0, "")]
 
 
+def test_the_template_of_a_subtree_comes_with_the_period_filled_in(measures: Any, tmp_path: Any) -> None:
+    path = tmp_path / "nw.csv"
+    call_command("actuals_template", "NW", "--subtree", "--period", "2026-03-31", "-o", str(path),
+                 stderr=io.StringIO())
+    lines = path.read_text().splitlines()
+    assert lines[1:3] == [f"RET,LAUNCH,2026-03-31,,,{measures['LAUNCH'].name}",
+                          f"RET,SALES,2026-03-31,,,{measures['SALES'].name}"]
+    assert {line.split(",")[0] for line in lines[1:]} == {"RET", "RET-EC", "WHS"}  # the units below NW
+    assert import_actuals(str(path)).skipped == len(lines) - 1  # a row without a value is left alone
+    lines[2] = f"RET,SALES,2026-03-31,42,,{measures['SALES'].name}"
+    path.write_text("\n".join(lines))
+    assert import_actuals(str(path)).created == 1 and stored() == [("RET", "SALES", Q1, 42.0, "")]
+
+
 # ---------------------------------------------------------------------------------------------- commands
 def test_the_import_command_lists_every_error_and_exits_non_zero(measures: Any, tmp_path: Any) -> None:
     path = tmp_path / "bad.csv"
@@ -404,6 +418,7 @@ def test_an_excel_period_with_a_time_of_day_and_a_text_number_cell_are_checked_l
     (["export_actuals", "RET", "--from", "2026-06-30", "--to", "2026-03-31"], "--to 2026-03-31 is before --from"),
     (["export_actuals", "RET", "--format", "xlsx"], "An .xlsx workbook needs -o FILE"),
     (["actuals_template", "NW"], "Unit NW has no measures"),
+    (["actuals_template", "RET", "--period", "March"], "--period 'March' is not a date"),
     (["import_actuals", "/nonexistent/file.csv"], "cannot read"),
 ])
 def test_the_results_commands_explain_what_they_cannot_do(measures: Any, args: list[str], message: str) -> None:

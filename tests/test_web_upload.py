@@ -544,3 +544,10 @@ def test_a_hostile_file_name_is_shown_as_text(ent: Any, personas: Any) -> None:
     assert "<img" not in page_text(bad) and f"Problems in {escaped}" in page_text(bad)
     good = upload(personas.manager, csv_upload([HEADER, "RET,R1.1,2026-12-31,1,"], name=name), follow=True)
     assert "<img" not in page_text(good) and f"Imported {escaped}: 1 row" in page_text(good)
+
+
+def test_viewers_find_the_export_in_the_unit_navigation_and_updaters_the_upload(ent: Any, personas: Any) -> None:
+    viewer_page = signed_in(personas.viewer).get("/units/RET/").content.decode()
+    assert 'href="/units/RET/results/export.xlsx?subtree=1"' in viewer_page and "/results/upload/" not in viewer_page
+    updater_page = signed_in(personas.updater).get("/units/RET/").content.decode()
+    assert 'href="/units/RET/results/upload/"' in updater_page
