@@ -240,5 +240,7 @@ def test_the_demo_history_names_who_changed_targets_values_and_budgets(demo):
     assert (corrected.who, corrected.label, corrected.old, corrected.new) == ("tomas", "2026-03-31", 43, 45)
     entered = [c for c in actual_history(nps) if c.action == "created"]
     assert sorted(c.when.date() - dt.date.fromisoformat(c.label) for c in entered) == [dt.timedelta(days=14)] * 8
+    assert {c.who for c in entered} == {"tomas"}  # the objective's owner (the measure has none)
+    assert {c.who for c in changes_for(nps) if c.action == "created"} == {"hannah"}  # who drafted the maps
     loyal = Initiative.objects.get(unit__code="NW-RET", code="LOYAL")
     assert [(c.who, c.old, c.new) for c in changes_for(loyal) if c.field == "budget"] == [("mara", 380000, 450000)]

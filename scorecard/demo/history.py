@@ -2,7 +2,8 @@
 something to show on the day the demo is loaded.
 
 The demo file holds the map as it is now. After the first load this module dates that load back to the start of
-the strategy (``STARTED``), dates each actual two weeks after its period closed, and replays a strategy refresh
+the strategy (``STARTED``, drafted by hannah), dates each actual two weeks after its period closed (entered by
+the measure's or objective's owner), and replays a strategy refresh
 through the ordinary services, each step dated and attributed to a demo person: objectives added and removed,
 a link dropped, an objective renamed, a target raised, a value corrected, a budget raised. The current state
 stays exactly the file (``export_map`` of the demo still equals it): the replayed steps either end at today's
@@ -19,7 +20,8 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scorecard.history import acting_as
@@ -60,10 +62,15 @@ def _objective(unit: str, code: str) -> Objective:
 @transaction.atomic
 def replay_demo_history() -> None:
     """Date the freshly loaded demo back and replay its history (run once, right after the first load)."""
+    drafter = get_user_model().objects.get(username="hannah")
     for model in _history_models():
-        model.history.all().update(history_date=_moment(STARTED))
+        model.history.all().update(history_date=_moment(STARTED), history_user=drafter)
     for period in Actual.objects.values_list("period", flat=True).distinct():
         Actual.history.filter(period=period).update(history_date=_moment(period + ENTERED_AFTER))
+    # Values are entered by the measure's owner, or else the objective's.
+    owner = Measure.objects.filter(pk=OuterRef("measure_id"))
+    Actual.history.update(history_user_id=Coalesce(Subquery(owner.values("owner_id")[:1]),
+                                                   Subquery(owner.values("objective__owner_id")[:1])))
 
     refresh = _moment(REFRESH, 10)
     # Retail's omnichannel objective C3 came with the refresh: its creation (and its measures', links' and
