@@ -24,6 +24,15 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Every test starts with an empty cache. Renders are cached by ``data_version`` (the newest history ids),
+    and each test's rolled-back transaction hands the same ids out again to the next test's different data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Tree:
     """NW (enterprise) -> RET, WHS (business units); RET -> RET-EC (department)."""

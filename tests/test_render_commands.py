@@ -108,14 +108,47 @@ def test_the_drafting_map_has_no_status_classes_and_its_own_file_name(tree: Any)
 
 def test_render_map_costs_the_loaders_queries_whatever_the_size(tree: Any, django_assert_num_queries: Any) -> None:
     build_map(tree)
-    with django_assert_num_queries(QUERIES):  # the snapshot; scoring, DOT, Graphviz and cache need none
+    # The data version, then the snapshot; scoring, DOT, Graphviz and the caches need none.
+    with django_assert_num_queries(1 + QUERIES):
+        render_map(tree.nw, as_of=AS_OF)
+    with django_assert_num_queries(1):  # nothing changed: the whole render comes from the cache
         render_map(tree.nw, as_of=AS_OF)
     band = tree.nw.strategy_map.perspectives.get(code="P")
     for n in range(15):
         ActualFactory(measure=MeasureFactory(objective=ObjectiveFactory(map=tree.nw.strategy_map, perspective=band,
                                                                         code=f"PX{n}")))
-    with django_assert_num_queries(QUERIES):
-        render_map(tree.nw, as_of=AS_OF)
+    with django_assert_num_queries(1 + QUERIES):
+        svg = render_map(tree.nw, as_of=AS_OF).data
+    assert b"PX14" in svg  # the change shows at once: it moved the data version
+
+
+def test_every_kind_of_write_moves_the_data_version_so_no_render_goes_stale(tree: Any) -> None:
+    from scorecard.history import bump_data_epoch, data_version
+    from scorecard.results_io import import_actuals
+    from scorecard.services import delete_object, save_validated
+
+    build_map(tree)
+    seen = [data_version()]
+
+    def moved() -> bool:
+        seen.append(data_version())
+        return seen[-1] != seen[-2]
+
+    objective = ObjectiveFactory(map=tree.nw.strategy_map, code="DV1", name="Before")
+    assert moved()
+    objective.name = "After"
+    save_validated(objective)
+    assert moved()
+    assert b"After" in render_map(tree.nw, as_of=AS_OF).data and not moved()  # rendering writes nothing
+    measure = MeasureFactory(objective=objective, code="DV1.1")
+    assert moved()
+    csv = f"unit,measure,period,value,note\nNW,{measure.code},2026-06-30,5,\n".encode()
+    assert import_actuals(io.BytesIO(csv), name="x.csv").created == 1  # bulk SQL writes its history rows too
+    assert moved()
+    delete_object(objective)
+    assert moved()
+    bump_data_epoch()  # what a restore does
+    assert moved()
 
 
 def test_a_unit_without_perspectives_still_renders_and_bad_options_are_refused(tree: Any) -> None:

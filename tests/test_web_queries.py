@@ -21,21 +21,22 @@ PAGES = {
     "/": 16,
     # 2 + unit by code 1 + supported ancestors 1 + loader 12 + access 2
     "/units/RET/": 18,
-    # 2 + unit 1 + map and themes 2 + ancestors 1 + access 2 + render_map (loader 12)
-    "/units/RET/map/": 20,
-    "/units/RET/map/print/": 20,
-    # 2 + unit 1 + access 2 + render_map (loader 12)
-    "/units/RET/map.pdf": 17,
-    # 2 + unit 1 + ancestors 1 + access 2 + render_cascade (loader 12) + the table's snapshot (12)
-    "/units/RET/cascade/": 30,
+    # 2 + unit 1 + map and themes 2 + ancestors 1 + access 2 + render_map (data version 1 + loader 12; the data
+    # version alone when the same map was drawn since the last change)
+    "/units/RET/map/": 21,
+    "/units/RET/map/print/": 21,
+    # 2 + unit 1 + access 2 + render_map (data version 1 + loader 12)
+    "/units/RET/map.pdf": 18,
+    # 2 + unit 1 + ancestors 1 + access 2 + render_cascade (data version 1 + loader 12) + the table's snapshot (12)
+    "/units/RET/cascade/": 31,
     # 2 + unit 1 + access 2 + loader 12
     "/units/RET/gaps/": 17,
     # 2 + objective 1 + supported ancestors 1 + access 2 + loader 12
     # + history 5 (the objective's records, its links', its alignments', its measures', their actuals')
     "objective": 23,
-    # 2 + initiative 1 + access 2 + loader 12 + impact ids 1 + render_impact (loader 12) + linkable objectives 1
-    # + history 3 (the initiative's records, its milestones', its links to objectives')
-    "initiative": 34,
+    # 2 + initiative 1 + access 2 + loader 12 + impact ids 1 + render_impact (data version 1 + loader 12)
+    # + linkable objectives 1 + history 3 (the initiative's records, its milestones', its links to objectives')
+    "initiative": 35,
     # 2 + unit 1 + access 2 + measures 1 + recorded values 1
     "/units/RET/results/": 7,
     # 2 + initiative 1 + access 2 + milestones 1

@@ -9,10 +9,10 @@ measures each with eight quarters of actuals, and cause-effect links upward. For
 - outside: the part of each total spent outside the Graphviz processes of that same call (the runner times its
   processes), and its share of the total. Measured within one call, the share does not mix runs on a machine
   that other work slows down now and then;
-- cached: the render step on a cache hit (``render_job``: hash the DOT, read the bytes), which is what the cache
-  saves Graphviz from; and, for information, the whole ``render_map`` call on a hit (the snapshot load, roll-up
-  and DOT still run, because the key is the DOT: a key that skipped them could serve a stale map);
-- queries used by one render.
+- cached: the whole ``render_map`` call when nothing changed since the same map was drawn (one query for
+  ``scorecard.history.data_version``, then the bytes from the cache), and the render step alone on a DOT-hash hit
+  (``render_job``: hash the DOT, read the bytes: what a render after an unrelated change still saves);
+- queries used by one render from an empty cache.
 
 Times are medians of five runs. Targets: at 60 objectives everything outside Graphviz is at most 25% of the total;
 a cached render takes under 5 ms; the query count does not grow with the map.
@@ -57,7 +57,7 @@ def run(out: Callable[[str], Any], *, quick: bool) -> None:
 
 def _report(out: Callable[[str], Any], figures: dict[str, Any], quick: bool) -> None:
     out(f"  {'objectives':>10} {'format':>6} {'total ms':>9} {'graphviz alone':>15} {'outside ms':>11} "
-        f"{'outside %':>10} {'cached ms':>10} {'call on hit ms':>15} {'queries':>8}")
+        f"{'outside %':>10} {'DOT hit ms':>10} {'cached call ms':>15} {'queries':>8}")
     for row in figures["rows"]:
         out(f"  {row['size']:>10} {row['fmt']:>6} {row['total'] * 1000:>9.1f} {row['graphviz'] * 1000:>15.1f} "
             f"{row['outside'] * 1000:>11.1f} {row['share'] * 100:>9.1f}% {row['cached'] * 1000:>10.3f} "
@@ -67,10 +67,12 @@ def _report(out: Callable[[str], Any], figures: dict[str, Any], quick: bool) -> 
     worst = max(r["share"] for r in at60)
     verdicts.append(("outside Graphviz at 60 objectives <= 25% of the total", f"{worst * 100:.1f}%",
                      worst <= TARGET_OUTSIDE_SHARE))
-    slowest = max(r["cached"] for r in figures["rows"]) * 1000
-    verdicts.append((f"cached render (render step on a hit) < {TARGET_CACHED_MS:g} ms (every size)",
-                     f"{slowest:.3f} ms",
-                     slowest < TARGET_CACHED_MS))
+    slowest = max(r["call_cached"] for r in figures["rows"]) * 1000
+    verdicts.append((f"cached render (the whole render_map call, nothing changed) < {TARGET_CACHED_MS:g} ms "
+                     "(every size)", f"{slowest:.2f} ms", slowest < TARGET_CACHED_MS))
+    step = max(r["cached"] for r in figures["rows"]) * 1000
+    verdicts.append((f"render step on a DOT-hash hit < {TARGET_CACHED_MS:g} ms (every size)", f"{step:.3f} ms",
+                     step < TARGET_CACHED_MS))
     counts = sorted({r["queries"] for r in figures["rows"]})
     verdicts.append(("query count the same at every size", ", ".join(map(str, counts)), len(counts) == 1))
     for text, value, ok in verdicts:
@@ -182,6 +184,7 @@ def child(sizes: list[int], runs: int) -> None:
             cached = _median(lambda job=job, fmt=fmt: render_job(job, fmt), 50)
             render_map(unit, as_of=as_of, fmt=fmt)
             call_cached = _median(lambda fmt=fmt, unit=unit: render_map(unit, as_of=as_of, fmt=fmt), 20)
+            cache.clear()
             with CaptureQueriesContext(connection) as queries:
                 render_map(unit, as_of=as_of, fmt=fmt)
             rows.append({"size": size, "fmt": fmt, "total": total, "graphviz": graphviz, "outside": share * total,

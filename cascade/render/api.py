@@ -16,8 +16,11 @@ raise ``RenderError`` with a message for the user and a ``code`` (``bad_request`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from django.core.cache import cache
 
 from cascade.analysis import drivers as analyse_drivers
 from cascade.analysis import impact as analyse_impact
@@ -37,7 +40,7 @@ from cascade.render.escape import css_token
 from cascade.render.runner import FORMATS, RenderError, render_job
 from cascade.rollup import Scores, compute_scores
 from cascade.snapshot import Snapshot
-from scorecard.history import MapStructure, end_of_day
+from scorecard.history import MapStructure, data_version, end_of_day
 from scorecard.models import Initiative, Objective, OrgUnit
 
 DEFAULT_DPI = 150
@@ -81,6 +84,22 @@ def _paper_for(fmt: str, paper: str) -> str | None:
 def _finish(job: GraphJob, fmt: str, dpi: int | None, stem: str) -> Rendered:
     data = render_job(job, fmt, dpi=(dpi or DEFAULT_DPI) if fmt == "png" else None)
     return Rendered(data=data, content_type=FORMATS[fmt], filename=f"{stem}.{fmt}")
+
+
+MEMO_SECONDS = 24 * 3600  # entries are keyed by the data version: they never go stale, they only age out
+
+
+def _memo(parts: tuple[object, ...], build: Callable[[], Rendered]) -> Rendered:
+    """A whole render from the cache when nothing it depends on changed: the view's arguments (``parts``) and
+    ``scorecard.history.data_version`` (one query). Otherwise ``build`` runs (its Graphviz step has its own cache
+    by DOT hash). This is what makes an unchanged map cost about a millisecond instead of a snapshot load."""
+    key = "render:" + hashlib.sha256(repr((parts, data_version())).encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is not None:
+        return Rendered(*hit)
+    rendered = build()
+    cache.set(key, (rendered.data, rendered.content_type, rendered.filename), MEMO_SECONDS)
+    return rendered
 
 
 def _num(value: float) -> str:
@@ -131,12 +150,17 @@ def render_map(
     says otherwise. That is the map a review meeting of that day saw.
     """
     _check(fmt, paper, dpi)
-    at = None
-    if structure_as_of is not None:
-        at = end_of_day(structure_as_of)
-        day = as_of or structure_as_of
-    else:
+    if structure_as_of is None:  # a past structure is read from the history, which the data version does not key
         day = _as_of(as_of)
+        return _memo(("map", unit.pk, day, status, fmt, paper, dpi),
+                     lambda: _render_map(unit, day, None, status=status, fmt=fmt, paper=paper, dpi=dpi))
+    return _render_map(unit, as_of or structure_as_of, structure_as_of, status=status, fmt=fmt, paper=paper,
+                       dpi=dpi)
+
+
+def _render_map(unit: OrgUnit, day: dt.date, structure_as_of: dt.date | None, *, status: bool, fmt: str,
+                paper: str, dpi: int | None) -> Rendered:
+    at = end_of_day(structure_as_of) if structure_as_of is not None else None
     snapshot = load_snapshot(unit, subtree=status, as_of=day, notes=False, structure_at=at)
     if snapshot.map_of_unit(unit.pk) is None:
         message = (f"Unit {unit.code} had no strategy map on {structure_as_of.isoformat()}." if structure_as_of
@@ -173,15 +197,19 @@ def render_cascade(
     if depth is not None and depth < 0:
         raise RenderError(f"depth {depth} must be 0 or more.", code="bad_request")
     day = _as_of(as_of)
-    snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
-    scores = compute_scores(snapshot, day) if status else None
-    job = cascade_dot(
-        snapshot, unit.pk, depth=depth, aligned_only=aligned_only,
-        facts=objective_facts(snapshot, scores) if scores else None,
-        unit_facts=_unit_facts(scores) if scores else None,
-        as_of=day if status else None, paper=_paper_for(fmt, paper),
-    )
-    return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}" if status else f"{job.name}-draft")
+
+    def build() -> Rendered:
+        snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
+        scores = compute_scores(snapshot, day) if status else None
+        job = cascade_dot(
+            snapshot, unit.pk, depth=depth, aligned_only=aligned_only,
+            facts=objective_facts(snapshot, scores) if scores else None,
+            unit_facts=_unit_facts(scores) if scores else None,
+            as_of=day if status else None, paper=_paper_for(fmt, paper),
+        )
+        return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}" if status else f"{job.name}-draft")
+
+    return _memo(("cascade", unit.pk, day, depth, aligned_only, status, fmt, paper, dpi), build)
 
 
 def render_impact(
@@ -199,26 +227,30 @@ def render_impact(
     """
     _check(fmt, paper, dpi)
     day = _as_of(as_of)
-    snapshot = load_snapshot(None, as_of=day, notes=False)
-    scores = compute_scores(snapshot, day)
-    result = analyse_impact(build_graph(snapshot), initiative.pk, scores)
-    edges = [PathEdge(("i", initiative.pk), ("o", link.objective_id), "impacts")
-             for link in snapshot.impacts if link.initiative_id == initiative.pk]
-    edges += [PathEdge(("o", a), ("o", b), kind) for a, b, kind in result.edges]
-    unit = snapshot.units[initiative.unit_id]
-    health = scores.initiatives.get(initiative.pk)
-    line = f"{initiative.percent_complete:.0f}% complete"
-    if health is not None and status:
-        line += f", {HEALTH_WORDS.get(health.health, health.health)}"
-    reached = len(result.reached)
-    job = paths_dot(
-        snapshot, title=f"Impact of {unit.code}: {initiative.code} {initiative.name} · reaches {reached} objective"
-                        + ("" if reached == 1 else "s"),
-        focus=("i", initiative.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
-        initiative_lines={initiative.pk: line}, as_of=day if status else None, paper=_paper_for(fmt, paper),
-        name=f"impact-{css_token(unit.code)}-{css_token(initiative.code)}",
-    )
-    return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
+
+    def build() -> Rendered:
+        snapshot = load_snapshot(None, as_of=day, notes=False)
+        scores = compute_scores(snapshot, day)
+        result = analyse_impact(build_graph(snapshot), initiative.pk, scores)
+        edges = [PathEdge(("i", initiative.pk), ("o", link.objective_id), "impacts")
+                 for link in snapshot.impacts if link.initiative_id == initiative.pk]
+        edges += [PathEdge(("o", a), ("o", b), kind) for a, b, kind in result.edges]
+        unit = snapshot.units[initiative.unit_id]
+        health = scores.initiatives.get(initiative.pk)
+        line = f"{initiative.percent_complete:.0f}% complete"
+        if health is not None and status:
+            line += f", {HEALTH_WORDS.get(health.health, health.health)}"
+        reached = len(result.reached)
+        job = paths_dot(
+            snapshot, title=f"Impact of {unit.code}: {initiative.code} {initiative.name} · reaches {reached} objective"
+                            + ("" if reached == 1 else "s"),
+            focus=("i", initiative.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
+            initiative_lines={initiative.pk: line}, as_of=day if status else None, paper=_paper_for(fmt, paper),
+            name=f"impact-{css_token(unit.code)}-{css_token(initiative.code)}",
+        )
+        return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
+
+    return _memo(("impact", initiative.pk, day, status, fmt, paper, dpi), build)
 
 
 def render_drivers(
@@ -240,35 +272,39 @@ def render_drivers(
     if max_hops is not None and max_hops < 1:
         raise RenderError(f"hops {max_hops} must be 1 or more.", code="bad_request")
     day = _as_of(as_of)
-    unit = OrgUnit.objects.get(strategy_map__objectives=objective)
-    snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
-    scores = compute_scores(snapshot, day)
-    result = analyse_drivers(build_graph(snapshot), objective.pk, scores)
-    causes = {(c.cause_id, c.effect_id) for c in snapshot.causes}
-    kept = [d for d in result.objectives if max_hops is None or d.hops <= max_hops]
-    drawn = {objective.pk} | {d.objective_id for d in kept}
-    edges: list[PathEdge] = []
-    for driver in kept:
-        for a, b in zip(driver.path, driver.path[1:], strict=False):
-            edges.append(PathEdge(("o", a), ("o", b), "causes" if (a, b) in causes else "supports"))
-    lines: dict[int, str] = {}
-    initiatives = [ini for ini in result.initiatives if drawn.intersection(ini.objective_ids)]
-    for ini in initiatives:
-        edges += [PathEdge(("i", ini.initiative_id), ("o", oid), "impacts") for oid in ini.objective_ids
-                  if oid in drawn]
-        data = snapshot.initiatives[ini.initiative_id]
-        lines[ini.initiative_id] = f"{data.percent_complete:.0f}% complete" + (
-            f", {HEALTH_WORDS.get(ini.health, ini.health)}" if ini.health and status else "")
-    target = snapshot.objectives[objective.pk]
-    scope = "" if max_hops is None else f" within {max_hops} link" + ("" if max_hops == 1 else "s")
-    job = paths_dot(
-        snapshot, title=f"Drivers of {unit.code}: {target.code} {target.name} · {len(kept)} objectives, "
-                        f"{len(initiatives)} initiatives{scope}",
-        focus=("o", objective.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
-        initiative_lines=lines, as_of=day if status else None, paper=_paper_for(fmt, paper),
-        name=f"drivers-{css_token(unit.code)}-{css_token(target.code)}",
-    )
-    return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
+
+    def build() -> Rendered:
+        unit = OrgUnit.objects.get(strategy_map__objectives=objective)
+        snapshot = load_snapshot(unit, subtree=True, as_of=day, notes=False)
+        scores = compute_scores(snapshot, day)
+        result = analyse_drivers(build_graph(snapshot), objective.pk, scores)
+        causes = {(c.cause_id, c.effect_id) for c in snapshot.causes}
+        kept = [d for d in result.objectives if max_hops is None or d.hops <= max_hops]
+        drawn = {objective.pk} | {d.objective_id for d in kept}
+        edges: list[PathEdge] = []
+        for driver in kept:
+            for a, b in zip(driver.path, driver.path[1:], strict=False):
+                edges.append(PathEdge(("o", a), ("o", b), "causes" if (a, b) in causes else "supports"))
+        lines: dict[int, str] = {}
+        initiatives = [ini for ini in result.initiatives if drawn.intersection(ini.objective_ids)]
+        for ini in initiatives:
+            edges += [PathEdge(("i", ini.initiative_id), ("o", oid), "impacts") for oid in ini.objective_ids
+                      if oid in drawn]
+            data = snapshot.initiatives[ini.initiative_id]
+            lines[ini.initiative_id] = f"{data.percent_complete:.0f}% complete" + (
+                f", {HEALTH_WORDS.get(ini.health, ini.health)}" if ini.health and status else "")
+        target = snapshot.objectives[objective.pk]
+        scope = "" if max_hops is None else f" within {max_hops} link" + ("" if max_hops == 1 else "s")
+        job = paths_dot(
+            snapshot, title=f"Drivers of {unit.code}: {target.code} {target.name} · {len(kept)} objectives, "
+                            f"{len(initiatives)} initiatives{scope}",
+            focus=("o", objective.pk), edges=edges, facts=objective_facts(snapshot, scores) if status else None,
+            initiative_lines=lines, as_of=day if status else None, paper=_paper_for(fmt, paper),
+            name=f"drivers-{css_token(unit.code)}-{css_token(target.code)}",
+        )
+        return _finish(job, fmt, dpi, f"{job.name}-{day.isoformat()}")
+
+    return _memo(("drivers", objective.pk, day, max_hops, status, fmt, paper, dpi), build)
 
 
 def render_diff(
