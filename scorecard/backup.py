@@ -34,8 +34,6 @@ from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 
-from scorecard.history import bump_data_epoch
-
 # Rebuilt by migrate, or not to be carried: see the module docstring.
 EXCLUDED = {"contenttypes.contenttype", "auth.permission", "sessions.session", "authtoken.token"}
 # Rows that refer to backed-up rows but are not themselves restored: deleted by a forced restore.
@@ -165,11 +163,9 @@ def read_backup(stream: IO[str]) -> list[dict[str, Any]]:
 def restore(data: list[dict[str, Any]], *, force: bool = False, progress: Progress | None = None) -> int:
     """Load a backup in one transaction; return the number of objects loaded."""
     try:
-        loaded = _restore(data, force=force, progress=progress)
+        return _restore(data, force=force, progress=progress)
     except IntegrityError as exc:  # a deferred foreign key checked at commit
         raise RestoreError(f"the backup does not hold together: {_first_line(exc)}") from None
-    bump_data_epoch()  # the restored history reuses record ids: caches keyed by data_version must not match
-    return loaded
 
 
 def _restore(data: list[dict[str, Any]], *, force: bool, progress: Progress | None) -> int:

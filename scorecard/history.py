@@ -306,19 +306,16 @@ def measure_histories(objective: Objective) -> dict[int, MeasureHistory]:
     return out
 
 # ------------------------------------------------------------------------------------------- data version
-DATA_EPOCH_KEY = "scorecard:data-epoch"
-
-
 def data_version() -> str:
     """A token that changes whenever the scorecard's data changes, for caches of things drawn from it.
 
     Every write leaves a history record (saves and deletes through the ORM, and the bulk importer, which writes
-    its records itself), so the newest record id of each model moves with every change; reading them is one
-    query of index lookups. A restore brings back older ids, so it bumps an epoch in the cache as well
-    (``bump_data_epoch``). Not covered: a username changed on the user model, which keeps no history.
+    its records itself), so the newest record id and time of each model move with every change; reading them is
+    one query of index lookups. The time matters after a restore: it brings back older record ids, and the next
+    write reuses an id seen before the restore, but never with the same time. Not covered: a username changed on
+    the user model, which keeps no history.
     """
     from django.apps import apps
-    from django.core.cache import cache
     from django.db import connection
 
     quote = connection.ops.quote_name
@@ -326,18 +323,12 @@ def data_version() -> str:
                     if hasattr(m, "history"))
     # Raw SQL because the ORM has no one-row query over thirteen tables; every name in it comes from model
     # metadata, quoted by the backend (no input reaches it).
-    newest = [f"(SELECT MAX({quote('history_id')}) FROM {quote(t)})" for t in tables]  # noqa: S608
+    newest = [f"(SELECT MAX({quote(column)}) FROM {quote(t)})"  # noqa: S608
+              for t in tables for column in ("history_id", "history_date")]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(newest))
         row = cursor.fetchone()
-    return f"{cache.get(DATA_EPOCH_KEY, 0)}:" + ".".join(str(value or 0) for value in row)
-
-
-def bump_data_epoch() -> None:
-    """Make every earlier ``data_version`` stale (after a restore, which reuses history ids)."""
-    from django.core.cache import cache
-
-    cache.set(DATA_EPOCH_KEY, cache.get(DATA_EPOCH_KEY, 0) + 1, None)
+    return "|".join(str(value) for value in row)
 
 
 # ------------------------------------------------------------------------------------ structure as of a time

@@ -120,6 +120,25 @@ def test_a_forced_restore_replaces_everything_including_tokens(content: Any, tmp
         OrgUnit.objects.exclude(code="AFTER").values_list("pk", flat=True))
 
 
+def test_after_a_restore_the_data_version_never_repeats_one_from_before_it(content: Any, tmp_path: Path) -> None:
+    """Renders are cached by data_version: a restore brings back older history ids, and the next write must not
+    land on a version a pre-restore state already had."""
+    from scorecard.history import data_version
+
+    path = tmp_path / "backup.json"
+    call_command("backup", "-o", str(path), stdout=io.StringIO())
+    at_backup = data_version()
+    content.target = 99
+    save_validated(content)
+    before_restore = data_version()
+    call_command("restore", str(path), "--force", stdout=io.StringIO(), stderr=io.StringIO())
+    assert data_version() == at_backup  # the same data as at the backup: the same version is right
+    content.refresh_from_db()
+    content.target = 77
+    save_validated(content)
+    assert data_version() not in {at_backup, before_restore}
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("{not json", "not a backup file: invalid JSON at line 1, column 2"),
     ('{"model": "scorecard.orgunit"}', "not a backup file: the top level must be a list of objects"),
