@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cascade.models import ActionItem, AgendaItem, ReviewMeeting
 from scorecard import access
 from scorecard.access import Action
+from scorecard.admin_base import holds
 from scorecard.models import OrgUnit
 
 
@@ -43,7 +44,7 @@ class ReviewScopedAdmin(SimpleHistoryAdmin):
         if not self.has_module_permission(request):
             return False
         if obj is None:
-            return access.is_executive(request.user) or access.units_where(request.user, Action.MANAGE).exists()
+            return holds(request, Action.MANAGE)  # cached on the request: asked once per model on every admin page
         return access.can(request.user, Action.MANAGE, _unit(obj))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

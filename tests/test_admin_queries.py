@@ -7,8 +7,8 @@ What the counts are made of (executive / manager):
   or ADMINISTER where a model is executives-only);
 - the filters' choices (units, owners, codes: one each), the page count and the unfiltered count, the page
   of rows with its select_related, Django's own auth permissions for the sidebar (user and group: 2);
-- the sidebar's review admins (cascade/admin.py: meetings, action items), which ask "manages a unit
-  somewhere?" three times each without caching: - / 6.
+- the sidebar's review admins (cascade/admin.py: meetings, action items) ask "manages a unit somewhere?" through
+  the same request cache (``admin_base.holds``): no query of their own.
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ from tests.test_admin_support import staff_client
 
 # changelist -> (executive, manager) query counts. None: the list is refused to managers (403).
 PINS: dict[str, tuple[int, int | None]] = {
-    "orgunit": (10, 19),
-    "strategymap": (9, 18),
-    "perspective": (10, 19),
-    "theme": (10, 19),
-    "objective": (12, 21),
-    "alignment": (9, 18),
-    "measure": (12, 21),
-    "actual": (9, 18),
-    "initiative": (10, 19),
+    "orgunit": (10, 13),
+    "strategymap": (9, 12),
+    "perspective": (10, 13),
+    "theme": (10, 13),
+    "objective": (12, 15),
+    "alignment": (9, 12),
+    "measure": (12, 15),
+    "actual": (9, 12),
+    "initiative": (10, 13),
     "membership": (9, None),
 }
 # An updater's lists need one "holds a role somewhere" query only: UPDATE is both the gate and the view.
