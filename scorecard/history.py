@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -22,7 +23,9 @@ from typing import Any
 from django.db import models
 from django.db.models import Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 from scorecard.models import Actual, Alignment, CauseEffectLink, Impact, Initiative, Measure, Milestone, Objective
 
@@ -45,6 +48,29 @@ class Change:
     new: Any
     reason: str = ""
     label: str = ""  # which object, where one selector covers several (e.g. the period of an actual)
+
+
+_REASON = threading.local()
+
+
+@receiver(pre_create_historical_record)
+def _give_the_reason(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    """Records written inside ``recorded_as(reason)`` carry that reason unless the object gave its own."""
+    reason = getattr(_REASON, "text", None)
+    if reason and not history_instance.history_change_reason:
+        history_instance.history_change_reason = reason[:100]
+
+
+@contextlib.contextmanager
+def recorded_as(reason: str) -> Iterator[None]:
+    """Every history record written in this thread inside the block gives ``reason`` (e.g. "import_map q3.yaml")
+    as its change reason, where the object did not set one itself."""
+    previous = getattr(_REASON, "text", None)
+    _REASON.text = reason
+    try:
+        yield
+    finally:
+        _REASON.text = previous
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from simple_history.models import HistoricalRecords
 
 from scorecard.history import acting_as, actual_history, changes_for, target_history
@@ -45,6 +45,24 @@ def test_an_import_records_the_importing_user_and_the_file_in_every_history_reco
         ("ret_manager", "changed", "entered_by", "ret_updater", "ret_manager"),
     ]
     assert {c.reason for c in changes} == {f"import_actuals {path}"}
+
+
+def test_import_map_records_the_user_and_the_file_as_the_reason(tree: Any, personas: Any, tmp_path: Any) -> None:
+    from scorecard.models import Objective
+
+    path = tmp_path / "retail.yaml"
+    path.write_text("format: scorecard/v1\nunits:\n  - code: RET\n    name: Retail\n    parent: NW\n    map:\n"
+                    "      title: Retail plan\n      perspectives: [{code: F, name: Financial}]\n      objectives:\n"
+                    "        - {code: F1, name: Grow revenue, perspective: F}\n")
+    call_command("import_map", str(path), "--user", personas.executive.username, stdout=io.StringIO())
+    objective = Objective.objects.get(map__unit=tree.ret, code="F1")
+    [created] = changes_for(objective)
+    assert (created.action, created.who, created.reason) == ("created", "exec", "import_map retail.yaml")
+    objective.name = "Grow revenue faster"
+    save_validated(objective)  # outside the block: no reason is left behind in the thread
+    assert changes_for(objective)[-1].reason == ""
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        call_command("import_map", str(path), "--user", "nobody", stdout=io.StringIO())
 
 
 def test_a_service_write_outside_any_request_is_attributed_through_acting_as(measure: Measure, personas: Any) -> None:

@@ -1,4 +1,5 @@
-"""``manage.py import_map FILE [--dry-run]``: load a scorecard/v1 YAML file, all of it or nothing."""
+"""``manage.py import_map FILE [--dry-run] [--user USERNAME]``: load a scorecard/v1 YAML file, all of it or
+nothing; the history records the user (if given) and "import_map FILE" as the reason of every change."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from scorecard.history import acting_as, recorded_as
 from scorecard.mapfile import import_map
 
 
@@ -25,11 +28,19 @@ class Command(BaseCommand):
             "--dry-run", action="store_true",
             help="validate everything and print what would be created or updated, without writing anything",
         )
+        parser.add_argument("--user", metavar="USERNAME",
+                            help="recorded in the history as who made the changes (default: nobody recorded)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["file"]
+        user = None
+        if options["user"]:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"No user named {options['user']!r}.")
         text = read_text(name)
-        result = import_map(text, dry_run=options["dry_run"])
+        with acting_as(user), recorded_as(f"import_map {Path(name).name if name != '-' else 'stdin'}"):
+            result = import_map(text, dry_run=options["dry_run"])
         if result.errors:
             for error in result.errors:
                 self.stderr.write(f"{name}:{error.line}: {error.code}: {error.message}")
