@@ -8,7 +8,9 @@ migrates it, creates one unit with 100 measures and times:
 - create: a CSV of N new rows (with their history records, attributed to a user);
 - update: the same file again with every value changed (N updates, version bump, history);
 - peak memory of a third import under tracemalloc (timed separately: tracing slows Python down);
-- xlsx: a workbook of N/5 new rows.
+- xlsx: a workbook of N/5 new rows;
+- for information, the unit's snapshot loaded live and from the change history (``structure_at``, what
+  ``render_map --structure-as-of`` reads) once three records per actual are there.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def _report(out: Callable[[str], Any], label: str, rows: int, f: dict[str, float
         f"({f['traced_seconds']:.1f} s traced)")
     out(f"  {label:<10} xlsx create: {int(f['xlsx_rows'])} rows in {f['xlsx']:.2f} s = "
         f"{f['xlsx_rows'] / f['xlsx']:,.0f} rows/s")
+    out(f"  {label:<10} snapshot of the unit ({rows} actuals): live {f['live_load']:.2f} s, from the history "
+        f"({3 * rows} actual records) {f['past_load']:.2f} s")
 
 
 def _postgres_url() -> str | None:
@@ -170,8 +174,8 @@ def _child_main(rows: int, tmp: Path) -> None:
     smap = StrategyMap.objects.create(unit=unit, title="Benchmark")
     perspective = Perspective.objects.create(map=smap, code="F", name="Financial")
     objective = Objective.objects.create(map=smap, perspective=perspective, code="F1", name="Objective")
-    Measure.objects.bulk_create(Measure(objective=objective, map=smap, code=f"M{m:03d}", name=f"Measure {m}")
-                                for m in range(MEASURES))
+    for m in range(MEASURES):  # saved one by one: they need history records for the past-map figure below
+        Measure.objects.create(objective=objective, map=smap, code=f"M{m:03d}", name=f"Measure {m}")
     figures: dict[str, float] = {}
     for kind, offset in (("create", 0.0), ("update", 0.25)):
         path = tmp / f"{kind}.csv"
@@ -190,6 +194,18 @@ def _child_main(rows: int, tmp: Path) -> None:
     figures["traced_seconds"] = time.perf_counter() - started
     figures["peak_bytes"] = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    # The map as of now from the change history (three records per actual by now) next to the live load: what
+    # --structure-as-of costs on a unit whose results were imported and corrected in bulk.
+    from django.utils import timezone
+
+    from cascade.loader import load_snapshot
+
+    for label, at in (("live_load", None), ("past_load", timezone.now())):
+        started = time.perf_counter()
+        snapshot = load_snapshot(unit, structure_at=at)
+        figures[label] = time.perf_counter() - started
+        if sum(len(m.actuals) for m in snapshot.measures.values()) != rows:
+            raise SystemExit(f"{label}: the snapshot does not hold the {rows} actuals")
     xlsx_rows = max(rows // 5, MEASURES)
     path = tmp / "create.xlsx"
     _write_xlsx(path, xlsx_rows)
