@@ -53,7 +53,7 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any], fields: tuple[str, 
 def diff_structures(old: MapStructure, new: MapStructure) -> list[DiffLine]:
     """Everything added, removed or changed from ``old`` to ``new``, grouped by kind, codes in order."""
     lines: list[DiffLine] = []
-    if old.title != new.title:
+    if old.title != new.title and old.title and new.title:  # "" is the empty version of a map not there yet
         lines.append(DiffLine("changed", "map", new.unit, f"title {old.title!r} -> {new.title!r}"))
     for kind, a, b in (("perspective", old.perspectives, new.perspectives), ("theme", old.themes, new.themes)):
         for code in sorted(a.keys() | b.keys()):
@@ -98,6 +98,11 @@ def diff_structures(old: MapStructure, new: MapStructure) -> list[DiffLine]:
             if targets:
                 lines.append(DiffLine("changed", "target", code, "; ".join(targets)))
     return lines
+
+
+def empty_structure(unit_code: str) -> MapStructure:
+    """The version of a unit's map from before it had one: comparing with it lists the whole map as added."""
+    return MapStructure(unit=unit_code, title="", perspectives={}, themes={}, objectives={}, links={}, measures={})
 
 
 def _number(value: Any, where: str) -> float:

@@ -67,6 +67,14 @@ def test_diff_map_between_two_yaml_exports_agrees_with_the_history(evolved: Any,
     assert mixed.getvalue().splitlines()[1:-1] == EXPECTED
 
 
+def test_diff_map_from_before_the_map_existed_lists_the_whole_map_as_added(evolved: Any) -> None:
+    out = io.StringIO()
+    call_command("diff_map", "RET", "--from", "2025-01-01", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Unit RET had no strategy map on 2025-01-01 (--from): compared with an empty map."
+    assert "+ objective F1: Grow revenue (perspective F)" in lines and not [x for x in lines if x.startswith("-")]
+
+
 def test_diff_map_with_no_change_says_so(evolved: Any) -> None:
     out = io.StringIO()
     call_command("diff_map", "RET", "--from", dt.date.today().isoformat(), stdout=out)
@@ -76,7 +84,8 @@ def test_diff_map_with_no_change_says_so(evolved: Any) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["NOPE", "--from", "2026-01-01"], "No unit with the code 'NOPE'"),
     (["RET", "--from", "yesterday"], "--from 'yesterday' is neither a date"),
-    (["RET", "--from", "2025-01-01"], "Unit RET had no strategy map on 2025-01-01"),
+    (["RET", "--from", "2025-01-01", "--to", "2025-06-01"],
+     r"Unit RET had no strategy map on 2025-01-01 \(--from\), nor on 2025-06-01 \(--to\): nothing to compare"),
     (["RET", "--from", "missing.yaml"], "missing.yaml: cannot read"),
 ])
 def test_diff_map_explains_a_version_it_cannot_read(evolved: Any, args: list[str], message: str) -> None:

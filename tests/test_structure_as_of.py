@@ -164,12 +164,22 @@ def test_bad_dates_on_the_map_page_are_a_400_naming_the_parameter(
 
 def test_a_date_before_the_map_existed_says_so_on_the_page(evolved: Any, personas: Any) -> None:
     client = signed_in(personas.viewer)
-    for params in ({"structure_as_of": "2025-01-01"}, {"changes_since": "2025-01-01"}):
-        page = client.get("/units/RET/map/", params)
-        assert page.status_code == 200
-        assert "Unit RET had no strategy map on 2025-01-01." in page.content.decode()
-        pdf = client.get("/units/RET/map.pdf", params)
-        assert pdf.status_code == 400 and "had no strategy map on 2025-01-01" in pdf.content.decode()
+    params = {"structure_as_of": "2025-01-01"}
+    page = client.get("/units/RET/map/", params)
+    assert page.status_code == 200
+    assert "Unit RET had no strategy map on 2025-01-01." in page.content.decode()
+    pdf = client.get("/units/RET/map.pdf", params)
+    assert pdf.status_code == 400 and "had no strategy map on 2025-01-01" in pdf.content.decode()
+    both = {"changes_since": "2025-01-01", "structure_as_of": "2025-06-01"}
+    page = client.get("/units/RET/map/", both)
+    assert "Unit RET had no strategy map on 2025-01-01 nor 2025-06-01." in page.content.decode()
+
+
+def test_changes_since_before_the_map_existed_list_the_whole_map_as_added(evolved: Any, personas: Any) -> None:
+    page = signed_in(personas.viewer).get("/units/RET/map/", {"changes_since": "2025-01-01"}).content.decode()
+    assert "<li>+ objective L1: Build data skills (perspective L)</li>" in page
+    assert "<li>+ objective F1: Grow revenue (perspective F)</li>" in page
+    assert "change&#45;added" in page and "change&#45;removed" not in page
 
 
 @override_settings(SCORECARD_VIEWERS_SEE_ALL=False)

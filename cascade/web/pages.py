@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from cascade.analysis import alignment_gaps, early_warnings, impact
-from cascade.diff import diff_structures
+from cascade.diff import diff_structures, empty_structure
 from cascade.graph import build_graph
 from cascade.loader import load_snapshot
 from cascade.render.api import Rendered, render_cascade, render_diff, render_impact, render_map
@@ -416,14 +416,14 @@ def map_page(user: Any, unit: OrgUnit, as_of: dt.date, *, structure_as_of: dt.da
 
 
 def _versions(unit: OrgUnit, since: dt.date, until: dt.date | None) -> tuple[MapStructure, MapStructure]:
-    """The unit's map at the end of ``since`` and at the end of ``until`` (now when None), from the history."""
+    """The unit's map at the end of ``since`` and at the end of ``until`` (now when None), from the history; a
+    version from before the map existed is an empty map (everything added), both missing is an error."""
     old = structure_as_of(unit, end_of_day(since))
     new = structure_as_of(unit, end_of_day(until) if until else None)
-    if old is None or new is None:
-        day = since if old is None else until
-        raise RenderError(f"Unit {unit.code} had no strategy map on {day.isoformat() if day else 'now'}.",
-                          code="bad_request")
-    return old, new
+    if old is None and new is None:
+        raise RenderError(f"Unit {unit.code} had no strategy map on {since.isoformat()} nor "
+                          f"{until.isoformat() if until else 'now'}.", code="bad_request")
+    return old or empty_structure(unit.code), new or empty_structure(unit.code)
 
 
 def map_changes(unit: OrgUnit, since: dt.date, until: dt.date | None, *, fmt: str = "svg",

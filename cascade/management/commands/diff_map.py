@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cascade.diff import DiffSourceError, diff_structures, structure_from_yaml
+from cascade.diff import DiffSourceError, diff_structures, empty_structure, structure_from_yaml
 from cascade.render.api import render_diff
 from cascade.render.cli import check_choices
 from cascade.render.runner import FORMATS, RenderError
@@ -38,8 +38,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         code = options["unit"]
+        self.missing: list[str] = []
         old = self.version(code, options["old"], "--from")
         new = self.version(code, options["new"], "--to")
+        if len(self.missing) == 2:
+            raise CommandError(f"{self.missing[0]}, nor {self.missing[1].split(' map ', 1)[1]}: nothing to compare.")
+        for note in self.missing:
+            self.stdout.write(f"{note}: compared with an empty map.")
         lines = diff_structures(old, new)
         label_old, label_new = options["old"], options["new"] or "now"
         if not lines:
@@ -79,8 +84,10 @@ class Command(BaseCommand):
             raise CommandError(f"No unit with the code {code!r}.")
         structure = structure_as_of(unit, end_of_day(day) if day else None)
         if structure is None:
-            when = f"on {day}" if day else "now"
-            raise CommandError(f"Unit {code} had no strategy map {when} ({option}).")
+            # Compared with a version that has a map, no map at all is an empty one: everything is added (or
+            # removed). ``handle`` refuses a comparison of two versions that both lack one.
+            self.missing.append(f"Unit {code} had no strategy map {f'on {day}' if day else 'now'} ({option})")
+            return empty_structure(code)
         return structure
 
     def draw(self, code: str, old: MapStructure, new: MapStructure, label_old: str, label_new: str,
