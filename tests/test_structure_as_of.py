@@ -102,6 +102,7 @@ def test_the_command_renders_the_past_map(evolved: Any, tmp_path: Any) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--structure-as-of", "last spring"], "--structure-as-of 'last spring' is not a date: write it as YYYY-MM-DD"),
     (["--structure-as-of", "2025-01-01"], "Unit RET had no strategy map on 2025-01-01"),
+    (["--structure-as-of", "2999-01-01"], "The structure date 2999-01-01 is in the future: the history ends today"),
 ])
 def test_the_command_explains_a_bad_structure_date(evolved: Any, args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):

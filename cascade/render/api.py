@@ -154,6 +154,9 @@ def render_map(
         day = _as_of(as_of)
         return _memo(("map", unit.pk, day, status, fmt, paper, dpi),
                      lambda: _render_map(unit, day, None, status=status, fmt=fmt, paper=paper, dpi=dpi))
+    if structure_as_of > dt.date.today():
+        raise RenderError(f"The structure date {structure_as_of.isoformat()} is in the future: the history ends "
+                          "today. Leave it out for the map as it is now.", code="bad_request")
     return _render_map(unit, as_of or structure_as_of, structure_as_of, status=status, fmt=fmt, paper=paper,
                        dpi=dpi)
 
