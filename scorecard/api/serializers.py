@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 from scorecard import access, services
 from scorecard.access import Action
@@ -89,6 +90,8 @@ class DomainSerializer(serializers.ModelSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         request = self.context.get("request")
+        if request is not None and request.method in SAFE_METHODS:
+            return fields  # references are only resolved when written: a read needs no scoped querysets
         user = getattr(request, "user", None)
         # References resolve only to objects the user may see: an id from outside one's scope reads as
         # "does not exist", exactly like a wrong id (no probing of other units through write errors).
