@@ -23,6 +23,7 @@ from cascade.models import ActionItem, AgendaItem, ReviewMeeting
 from cascade.render.runner import RenderError
 from cascade.reviews import forms, services
 from cascade.reviews.pack import build_pack
+from cascade.web.params import bad_request
 from scorecard import access
 from scorecard.access import Action
 from scorecard.models import OrgUnit
@@ -142,8 +143,7 @@ def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         pack = build_pack(meeting)
     except RenderError as exc:
-        return render(request, "web/bad_request.html", {"message": f"The pack could not be drawn: {exc}"},
-                      status=503)
+        return bad_request(request, f"The pack could not be drawn: {exc}", status=503)
     response = HttpResponse(pack.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
     return response

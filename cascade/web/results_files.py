@@ -17,8 +17,6 @@ Thin views over ``scorecard.results_io`` (the same code as ``manage.py import_ac
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -35,7 +33,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cascade.render.escape import css_token
 from cascade.web import forms, pages
-from cascade.web.views import _bad, _unit
+from cascade.web.params import bad_request, date_param, flag_param, reads_parameters
+from cascade.web.views import _unit
 from scorecard import access, results_io
 from scorecard.access import Action
 from scorecard.models import OrgUnit
@@ -47,15 +46,8 @@ CONTENT_TYPES = {
 # A file with very many bad rows would make a page of megabytes: the first ones are listed, the rest counted.
 MAX_ERRORS_SHOWN = 1000
 SPOOL_BYTES = 4 * 1024 * 1024
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Excel opens a CSV without a byte order mark as the local code page and garbles accents; the importer skips it.
 UTF8_BOM = b"\xef\xbb\xbf"
-FLAGS = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False,
-         "": False}
-
-
-class BadParameter(Exception):
-    """A query parameter that cannot be read: shown as a 400 page naming the parameter."""
 
 
 class _SizeLimit(FileUploadHandler):
@@ -152,16 +144,14 @@ def _upload_page(request: HttpRequest, unit: OrgUnit, form: forms.ResultsUploadF
 # ------------------------------------------------------------------------------------------ downloads
 @login_required
 @require_GET
+@reads_parameters
 def results_template(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     unit = _unit(request, code, Action.UPDATE)
-    try:
-        period = _date(request, "period") or pages.default_as_of()
-        subtree = _flag(request, "subtree")
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    period = date_param(request, "period") or pages.default_as_of()
+    subtree = flag_param(request, "subtree")
     if not forms.is_period_end(period):
-        return _bad(request, f"period: {period.isoformat()} is not the last day of a month; a period is named by "
-                             "its last day (e.g. 2026-09-30).")
+        return bad_request(request, f"period: {period.isoformat()} is not the last day of a month; a period is "
+                                    "named by its last day (e.g. 2026-09-30).")
     measures = list(results_io.template_rows(unit, subtree=subtree,
                                              within=access.units_where(request.user, Action.UPDATE)))
     if not measures:
@@ -175,15 +165,13 @@ def results_template(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_parameters
 def results_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     unit = _unit(request, code)
-    try:
-        start, end = _date(request, "from"), _date(request, "to")
-        subtree = _flag(request, "subtree")
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    start, end = date_param(request, "from"), date_param(request, "to")
+    subtree = flag_param(request, "subtree")
     if start and end and end < start:
-        return _bad(request, f"to: {end.isoformat()} is before from: {start.isoformat()}.")
+        return bad_request(request, f"to: {end.isoformat()} is before from: {start.isoformat()}.")
     # Only units the reader may see, whatever the subtree holds.
     rows = results_io.export_rows(unit, subtree=subtree, start=start, end=end,
                                   within=access.units_where(request.user, Action.VIEW))
@@ -200,23 +188,3 @@ def _file(rows: Iterable[results_io.ExportRow], fmt: str, stem: str,
     out.seek(0)
     # The stem is built from css_token(code) and ISO dates only: letters, digits, - and _.
     return FileResponse(out, as_attachment=True, filename=f"{stem}.{fmt}", content_type=CONTENT_TYPES[fmt])
-
-
-def _date(request: HttpRequest, name: str) -> dt.date | None:
-    raw = request.GET.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        # fromisoformat alone would also take 20260930 and week dates (2026-W39-3).
-        if _DATE.fullmatch(raw):
-            return dt.date.fromisoformat(raw)
-    except ValueError:
-        pass
-    raise BadParameter(f"{name}: “{raw[:40]}” is not a date; use YYYY-MM-DD, e.g. 2026-09-30.")
-
-
-def _flag(request: HttpRequest, name: str) -> bool:
-    raw = request.GET.get(name, "").strip().lower()
-    if raw not in FLAGS:
-        raise BadParameter(f"{name}: “{raw[:40]}” is neither yes nor no; use 1 or 0.")
-    return FLAGS[raw]

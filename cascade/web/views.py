@@ -18,16 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cascade.render.runner import RenderError
 from cascade.web import forms, pages, writes
+from cascade.web.params import BadParameter, bad_request, date_param, reads_parameters
 from scorecard import access
 from scorecard.access import Action
 from scorecard.models import Impact, Initiative, Measure, Objective, OrgUnit
 
 PAPERS = ("a4", "a3")
-AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-
-
-class BadParameter(Exception):
-    """A query parameter that cannot be read: shown as a 400 page naming the parameter."""
 
 
 def _unit(request: HttpRequest, code: str, action: Action = Action.VIEW) -> OrgUnit:
@@ -51,18 +47,7 @@ def _initiative(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> 
 
 
 def _as_of(request: HttpRequest) -> dt.date:
-    raw = request.GET.get("as_of", "").strip()
-    if not raw:
-        return pages.default_as_of()
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise BadParameter(f"as_of: “{raw}” is not a date; use YYYY-MM-DD, e.g. 2026-09-30.") from None
-    # Period arithmetic (stale checks go back two periods) needs room on both sides of the date.
-    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
-        raise BadParameter(f"as_of: {day.isoformat()} is out of range; use a date between "
-                           f"{AS_OF_RANGE[0].isoformat()} and {AS_OF_RANGE[1].isoformat()}.")
-    return day
+    return date_param(request, "as_of") or pages.default_as_of()
 
 
 def _all_history(request: HttpRequest) -> bool:
@@ -70,24 +55,10 @@ def _all_history(request: HttpRequest) -> bool:
     return request.GET.get("history") == "all"
 
 
-def _day(request: HttpRequest, name: str) -> dt.date | None:
-    """An optional date parameter (e.g. ``structure_as_of``), checked like ``as_of``."""
-    raw = request.GET.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise BadParameter(f"{name}: “{raw}” is not a date; use YYYY-MM-DD, e.g. 2026-03-31.") from None
-    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
-        raise BadParameter(f"{name}: {day.isoformat()} is out of range.")
-    return day
-
-
 def _map_dates(request: HttpRequest) -> dict[str, Any]:
     """``as_of``, ``structure_as_of`` and ``changes_since`` of the map views. The status of a past structure is
     as of the structure's own date unless ``as_of`` says otherwise: the map a meeting on that day saw."""
-    structure_as_of, changes_since = _day(request, "structure_as_of"), _day(request, "changes_since")
+    structure_as_of, changes_since = date_param(request, "structure_as_of"), date_param(request, "changes_since")
     as_of = _as_of(request)
     if structure_as_of is not None and not request.GET.get("as_of", "").strip():
         as_of = structure_as_of
@@ -97,23 +68,18 @@ def _map_dates(request: HttpRequest) -> dict[str, Any]:
     return {"as_of": as_of, "structure_as_of": structure_as_of, "changes_since": changes_since}
 
 
-def _bad(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "web/bad_request.html", {"message": message}, status=400)
-
-
 # ------------------------------------------------------------------------------------------------ reading
 @login_required
 @require_GET
+@reads_parameters
 def home(request: HttpRequest) -> HttpResponse:
-    try:
-        as_of = _as_of(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    as_of = _as_of(request)
     return render(request, "web/home.html", pages.home(request.user, as_of))
 
 
 @login_required
 @require_GET
+@reads_parameters
 def unit_scorecard(request: HttpRequest, code: str) -> HttpResponse:
     if code.isdigit() and not OrgUnit.objects.filter(code=code).exists():
         # The renderer links unit clusters by id (/units/<id>/: no user text in its URLs); send those to the
@@ -123,21 +89,16 @@ def unit_scorecard(request: HttpRequest, code: str) -> HttpResponse:
             query = f"?{request.GET.urlencode()}" if request.GET else ""
             return redirect(f"{reverse('web:scorecard', args=[found.code])}{query}")
     unit = _unit(request, code)
-    try:
-        as_of = _as_of(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    as_of = _as_of(request)
     return render(request, "web/scorecard.html", pages.scorecard(request.user, unit, as_of))
 
 
 @login_required
 @require_GET
+@reads_parameters
 def unit_map(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
-    try:
-        dates = _map_dates(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    dates = _map_dates(request)
     return render(request, "web/map.html", pages.map_page(request.user, unit, dates.pop("as_of"), **dates))
 
 
@@ -150,12 +111,10 @@ def _paper(request: HttpRequest) -> str:
 
 @login_required
 @require_GET
+@reads_parameters
 def unit_map_print(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
-    try:
-        dates, paper = _map_dates(request), _paper(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    dates, paper = _map_dates(request), _paper(request)
     as_of = dates.pop("as_of")
     if request.GET.get("download") == "pdf":
         return _pdf_response(request, unit, as_of, paper, **dates)
@@ -164,12 +123,10 @@ def unit_map_print(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_parameters
 def unit_map_pdf(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
-    try:
-        dates, paper = _map_dates(request), _paper(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    dates, paper = _map_dates(request), _paper(request)
     return _pdf_response(request, unit, dates.pop("as_of"), paper, **dates)
 
 
@@ -178,8 +135,7 @@ def _pdf_response(request: HttpRequest, unit: OrgUnit, as_of: dt.date, paper: st
     try:
         rendered = pages.map_pdf(unit, as_of, paper, structure_as_of=structure_as_of, changes_since=changes_since)
     except RenderError as exc:
-        return render(request, "web/bad_request.html", {"message": str(exc)},
-                      status=pages.RENDER_STATUS.get(exc.code, 500))
+        return bad_request(request, str(exc), status=pages.RENDER_STATUS.get(exc.code, 500))
     response = HttpResponse(rendered.data, content_type=rendered.content_type)
     # The renderer's file name is built from codes through css_token (letters, digits, - and _ only).
     response["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
@@ -188,13 +144,14 @@ def _pdf_response(request: HttpRequest, unit: OrgUnit, as_of: dt.date, paper: st
 
 @login_required
 @require_GET
+@reads_parameters
 def unit_cascade(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
+    as_of = _as_of(request)
     try:
-        as_of = _as_of(request)
         depth = pages.parse_depth(request.GET.get("depth"))
-    except (BadParameter, ValueError) as exc:
-        return _bad(request, str(exc))
+    except ValueError as exc:
+        raise BadParameter(str(exc)) from None
     aligned_only = request.GET.get("aligned") == "1"
     return render(request, "web/cascade.html",
                   pages.cascade_page(request.user, unit, as_of, depth=depth, aligned_only=aligned_only))
@@ -202,37 +159,31 @@ def unit_cascade(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_parameters
 def unit_gaps(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
-    try:
-        as_of = _as_of(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    as_of = _as_of(request)
     return render(request, "web/gaps.html", pages.gaps_page(request.user, unit, as_of))
 
 
 @login_required
 @require_GET
+@reads_parameters
 def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
     objective = get_object_or_404(Objective.objects.select_related("map__unit"), pk=pk)
     if not access.can(request.user, Action.VIEW, objective.map.unit):
         raise Http404(f"No objective {pk}")
-    try:
-        as_of = _as_of(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    as_of = _as_of(request)
     return render(request, "web/objective.html", pages.objective_page(request.user, objective, as_of,
                                                                       all_history=_all_history(request)))
 
 
 @login_required
 @require_GET
+@reads_parameters
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     initiative = _initiative(request, pk)
-    try:
-        as_of = _as_of(request)
-    except BadParameter as exc:
-        return _bad(request, str(exc))
+    as_of = _as_of(request)
     context = pages.initiative_page(request.user, initiative, as_of, all_history=_all_history(request))
     if context["can_manage"]:
         context["link_form"] = forms.ImpactForm(objectives=context["linkable"])
@@ -242,6 +193,7 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ------------------------------------------------------------------------------------------------ writing
 @login_required
 @require_http_methods(["GET", "POST"])
+@reads_parameters
 def unit_results(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Action.UPDATE)
     measures = list(Measure.objects.filter(map__unit=unit).select_related("objective__perspective")
@@ -263,11 +215,7 @@ def unit_results(request: HttpRequest, code: str) -> HttpResponse:
                                               f"{form.cleaned_data['period'].isoformat()}.")
                     return redirect(f"{request.path}?period={form.cleaned_data['period'].isoformat()}")
     else:
-        try:
-            period = dt.date.fromisoformat(request.GET["period"]) if request.GET.get("period") else None
-        except ValueError:
-            return _bad(request, f"period: “{request.GET['period']}” is not a date; use YYYY-MM-DD.")
-        period = period or pages.default_as_of()
+        period = date_param(request, "period") or pages.default_as_of()
         form = forms.ResultsForm(initial=pages.results_initial(measures, period), measures=measures)
     return render(request, "web/results.html", {"unit": unit, "form": form})
 
