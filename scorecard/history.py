@@ -332,6 +332,13 @@ def measure_histories(objective: Objective) -> dict[int, MeasureHistory]:
     return out
 
 # ------------------------------------------------------------------------------------------- data version
+def tracked_models() -> list[type[models.Model]]:
+    """The scorecard models that keep a change history (all of them but the historical models themselves)."""
+    from django.apps import apps
+
+    return [m for m in apps.get_app_config("scorecard").get_models() if hasattr(m, "history")]
+
+
 def data_version() -> str:
     """A token that changes whenever the scorecard's data changes, for caches of things drawn from it.
 
@@ -341,12 +348,10 @@ def data_version() -> str:
     write reuses an id seen before the restore, but never with the same time. Not covered: a username changed on
     the user model, which keeps no history.
     """
-    from django.apps import apps
     from django.db import connection
 
     quote = connection.ops.quote_name
-    tables = sorted(m.history.model._meta.db_table for m in apps.get_app_config("scorecard").get_models()
-                    if hasattr(m, "history"))
+    tables = sorted(m.history.model._meta.db_table for m in tracked_models())
     # Raw SQL because the ORM has no one-row query over thirteen tables; every name in it comes from model
     # metadata, quoted by the backend (no input reaches it).
     newest = [f"(SELECT MAX({quote(column)}) FROM {quote(t)})"  # noqa: S608

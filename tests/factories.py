@@ -172,10 +172,10 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 def backdate_history(day: dt.date) -> None:
     """Pretend every change recorded so far was made at noon on ``day`` (the clock cannot be turned back)."""
-    from django.apps import apps
     from django.utils import timezone
 
+    from scorecard.history import tracked_models
+
     when = timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
-    for model in apps.get_app_config("scorecard").get_models():
-        if hasattr(model, "history"):
-            model.history.all().update(history_date=when)
+    for model in tracked_models():
+        model.history.all().update(history_date=when)

@@ -15,16 +15,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from scorecard.history import acting_as
+from scorecard.history import acting_as, tracked_models
 from scorecard.models import Actual, Alignment, CauseEffectLink, Initiative, Measure, Objective, OrgUnit
 from scorecard.services import delete_object, save_validated
 
@@ -38,14 +36,10 @@ def _moment(day: dt.date, hour: int = 9) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
-def _history_models() -> list[Any]:
-    return [m for m in apps.get_app_config("scorecard").get_models() if hasattr(m, "history")]
-
-
 @contextlib.contextmanager
 def _dated(when: dt.datetime, username: str, reason: str = "") -> Iterator[None]:
     """Everything recorded inside the block is dated ``when`` and attributed to ``username``."""
-    models = _history_models()
+    models = tracked_models()
     before = {m: m.history.aggregate(last=Max("history_id"))["last"] or 0 for m in models}
     user = get_user_model().objects.get(username=username)
     with acting_as(user):
@@ -63,7 +57,7 @@ def _objective(unit: str, code: str) -> Objective:
 def replay_demo_history() -> None:
     """Date the freshly loaded demo back and replay its history (run once, right after the first load)."""
     drafter = get_user_model().objects.get(username="hannah")
-    for model in _history_models():
+    for model in tracked_models():
         model.history.all().update(history_date=_moment(STARTED), history_user=drafter)
     for period in Actual.objects.values_list("period", flat=True).distinct():
         Actual.history.filter(period=period).update(history_date=_moment(period + ENTERED_AFTER))
