@@ -52,6 +52,15 @@ def check_choices(options: dict[str, Any]) -> None:
         raise CommandError(f"Unknown --paper {paper!r}: choose one of {', '.join(PAPERS)}.")
 
 
+def write_file(command: BaseCommand, output: str | Path, rendered: Rendered) -> None:
+    """Write the rendered bytes to ``output`` and say so on stderr (stdout stays for the command's own text)."""
+    try:
+        Path(output).write_bytes(rendered.data)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
+    command.stderr.write(f"Wrote {output} ({len(rendered.data)} bytes, {rendered.content_type})")
+
+
 def run(command: BaseCommand, options: dict[str, Any], render: Callable[..., Rendered]) -> None:
     """Call ``render`` with the common options, turn RenderError into CommandError, write the bytes."""
     check_choices(options)
@@ -62,11 +71,7 @@ def run(command: BaseCommand, options: dict[str, Any], render: Callable[..., Ren
         raise CommandError(str(exc)) from None
     output = options.get("output")
     if output:
-        try:
-            Path(output).write_bytes(result.data)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
-        command.stderr.write(f"Wrote {output} ({len(result.data)} bytes, {result.content_type})")
+        write_file(command, output, result)
         return
     # Standard output, binary safe: PDF and PNG bytes must not pass through a text encoder.
     stream = getattr(command.stdout, "_out", sys.stdout)

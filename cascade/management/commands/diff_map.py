@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cascade.diff import DiffSourceError, diff_structures, empty_structure, structure_from_yaml
 from cascade.render.api import render_diff
-from cascade.render.cli import check_choices
+from cascade.render.cli import check_choices, write_file
 from cascade.render.runner import FORMATS, RenderError
 from scorecard.history import MapStructure, end_of_day, structure_as_of
 from scorecard.models import OrgUnit
@@ -103,11 +103,7 @@ class Command(BaseCommand):
                                    dpi=options["dpi"])
         except RenderError as exc:
             raise CommandError(str(exc)) from None
-        try:
-            output.write_bytes(rendered.data)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
-        self.stderr.write(f"Wrote {output} ({len(rendered.data)} bytes, {rendered.content_type})")
+        write_file(self, output, rendered)
 
 
 def _label(spec: str) -> str:

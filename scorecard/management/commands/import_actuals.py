@@ -31,11 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["file"]
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"No user named {options['user']!r}.")
+        user = user_option(options["user"])
         started = time.monotonic()
 
         def progress(stage: str, done: int, total: int | None) -> None:
@@ -65,3 +61,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"Dry run: {name} is valid; nothing was written."))
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported {name}."))
+
+
+def user_option(username: str | None) -> Any:
+    """The user a ``--user USERNAME`` option names (None without the option); an unknown name stops the command."""
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"No user named {username!r}.")
+    return user

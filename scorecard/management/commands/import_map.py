@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from scorecard.history import acting_as, recorded_as
+from scorecard.management.commands.import_actuals import user_option
 from scorecard.mapfile import import_map
 
 
@@ -33,11 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["file"]
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"No user named {options['user']!r}.")
+        user = user_option(options["user"])
         text = read_text(name)
         with acting_as(user), recorded_as(f"import_map {Path(name).name if name != '-' else 'stdin'}"):
             result = import_map(text, dry_run=options["dry_run"])
