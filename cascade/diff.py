@@ -105,6 +105,11 @@ def empty_structure(unit_code: str) -> MapStructure:
     return MapStructure(unit=unit_code, title="", perspectives={}, themes={}, objectives={}, links={}, measures={})
 
 
+def count_line(lines: list[DiffLine]) -> str:
+    """How many items were added, removed and changed: "3 added, 2 removed, 2 changed"."""
+    return ", ".join(f"{sum(1 for line in lines if line.change == c)} {c}" for c in ("added", "removed", "changed"))
+
+
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DiffSourceError(f"{where} is not a number")

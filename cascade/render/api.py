@@ -24,7 +24,7 @@ from django.core.cache import cache
 
 from cascade.analysis import drivers as analyse_drivers
 from cascade.analysis import impact as analyse_impact
-from cascade.diff import diff_view
+from cascade.diff import count_line, diff_view
 from cascade.graph import build_graph
 from cascade.loader import load_snapshot
 from cascade.render.dot import (
@@ -329,8 +329,7 @@ def render_diff(
     """
     _check(fmt, paper, dpi)
     view = diff_view(old, new, unit_name=unit_name)
-    counts = {c: sum(1 for line in view.lines if line.change == c) for c in ("added", "removed", "changed")}
-    summary = ", ".join(f"{n} {c}" for c, n in counts.items()) if view.lines else "no change"
+    summary = count_line(view.lines) if view.lines else "no change"
     job = map_dot(view.snapshot, view.unit_id, paper=_paper_for(fmt, paper), marks=view.marks,
                   link_marks=view.link_marks, note=f"Changes from {old_label} to {new_label}: {summary}",
                   name=f"map-diff-{css_token(new.unit)}")

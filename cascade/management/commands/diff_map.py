@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cascade.diff import DiffSourceError, diff_structures, empty_structure, structure_from_yaml
+from cascade.diff import DiffSourceError, count_line, diff_structures, empty_structure, structure_from_yaml
 from cascade.render.api import render_diff
 from cascade.render.cli import check_choices, write_file
 from cascade.render.runner import FORMATS, RenderError
@@ -53,8 +53,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Map of {code}: {label_old} -> {label_new}")
             for line in lines:
                 self.stdout.write(str(line))
-            counts = {c: sum(1 for line in lines if line.change == c) for c in ("added", "removed", "changed")}
-            self.stdout.write(", ".join(f"{n} {c}" for c, n in counts.items()))
+            self.stdout.write(count_line(lines))
         if options["output"]:
             self.stdout.flush()
             self.draw(code, old, new, label_old, label_new, options)
