@@ -38,13 +38,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         code = options["unit"]
-        self.missing: list[str] = []
+        self.unit = OrgUnit.objects.filter(code=code).first()  # None is fine while both versions are files
+        self.missing: list[str] = []  # versions without a map, e.g. "on 2025-01-01 (--from)"
         old = self.version(code, options["old"], "--from")
         new = self.version(code, options["new"], "--to")
         if len(self.missing) == 2:
-            raise CommandError(f"{self.missing[0]}, nor {self.missing[1].split(' map ', 1)[1]}: nothing to compare.")
-        for note in self.missing:
-            self.stdout.write(f"{note}: compared with an empty map.")
+            raise CommandError(f"Unit {code} had no strategy map {self.missing[0]}, nor {self.missing[1]}: "
+                               "nothing to compare.")
+        for when in self.missing:
+            self.stdout.write(f"Unit {code} had no strategy map {when}: compared with an empty map.")
         lines = diff_structures(old, new)
         label_old, label_new = options["old"], options["new"] or "now"
         if not lines:
@@ -78,27 +80,25 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def from_database(self, code: str, day: dt.date | None, option: str) -> MapStructure:
-        unit = OrgUnit.objects.filter(code=code).first()
-        if unit is None:
+        if self.unit is None:
             raise CommandError(f"No unit with the code {code!r}.")
-        structure = structure_as_of(unit, end_of_day(day) if day else None)
+        structure = structure_as_of(self.unit, end_of_day(day) if day else None)
         if structure is None:
             # Compared with a version that has a map, no map at all is an empty one: everything is added (or
             # removed). ``handle`` refuses a comparison of two versions that both lack one.
-            self.missing.append(f"Unit {code} had no strategy map {f'on {day}' if day else 'now'} ({option})")
+            self.missing.append(f"{f'on {day}' if day else 'now'} ({option})")
             return empty_structure(code)
         return structure
 
     def draw(self, code: str, old: MapStructure, new: MapStructure, label_old: str, label_new: str,
              options: dict[str, Any]) -> None:
         output = Path(options["output"])
-        fmt = options["fmt"] or (output.suffix.lstrip(".").lower() if output.suffix.lstrip(".").lower() in FORMATS
-                                 else "svg")
+        suffix = output.suffix.lstrip(".").lower()
+        fmt = options["fmt"] or (suffix if suffix in FORMATS else "svg")
         check_choices({"fmt": fmt, "paper": options["paper"]})
-        unit = OrgUnit.objects.filter(code=code).first()
         try:
             rendered = render_diff(old, new, old_label=_label(label_old), new_label=_label(label_new),
-                                   unit_name=unit.name if unit else "", fmt=fmt, paper=options["paper"],
+                                   unit_name=self.unit.name if self.unit else "", fmt=fmt, paper=options["paper"],
                                    dpi=options["dpi"])
         except RenderError as exc:
             raise CommandError(str(exc)) from None
