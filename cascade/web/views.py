@@ -59,9 +59,7 @@ def _map_dates(request: HttpRequest) -> dict[str, Any]:
     """``as_of``, ``structure_as_of`` and ``changes_since`` of the map views. The status of a past structure is
     as of the structure's own date unless ``as_of`` says otherwise: the map a meeting on that day saw."""
     structure_as_of, changes_since = date_param(request, "structure_as_of"), date_param(request, "changes_since")
-    as_of = _as_of(request)
-    if structure_as_of is not None and not request.GET.get("as_of", "").strip():
-        as_of = structure_as_of
+    as_of = date_param(request, "as_of") or structure_as_of or pages.default_as_of()
     if changes_since is not None and changes_since > (structure_as_of or dt.date.today()):
         raise BadParameter(f"changes_since: {changes_since.isoformat()} is after the version it is compared with; "
                            "choose an earlier date.")
